@@ -1,0 +1,211 @@
+/* The arena: regions of segment slots, claimed and returned through atomic
+ * bitmaps, purged after a delay, released when no heap lives.
+ *
+ * Region i always has region_slots(i) slots, and its `taken` bits are all set
+ * whenever it is not LIVE. So a thread that claims slots and then still sees
+ * the region LIVE owns them, whatever happened to the region in between. */
+#include "alloc/arena.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "alloc/bitmap.h"
+#include "alloc/segment.h"
+#include "tinyalloc/mapper.h"
+
+#define TA_ARENA_MAX_REGIONS 32
+#define TA_REGION_MIN_SLOTS ((size_t)16) /* 64 MiB */
+#define TA_REGION_MAX_SLOTS ((size_t)1024) /* 4 GiB */
+
+enum { REGION_EMPTY = 0, REGION_SETUP = 1, REGION_LIVE = 2, REGION_RELEASING = 3 };
+
+typedef struct ta_region {
+  _Atomic(int) state;
+  _Atomic(uintptr_t) base;
+  ta_bitmap_word_t taken[TA_BITMAP_WORDS(TA_REGION_MAX_SLOTS)];
+  ta_bitmap_word_t committed[TA_BITMAP_WORDS(TA_REGION_MAX_SLOTS)];
+  _Atomic(uint32_t) given_at[TA_REGION_MAX_SLOTS]; /* give epoch of a free slot */
+} ta_region_t;
+
+static ta_region_t regions[TA_ARENA_MAX_REGIONS];
+static _Atomic(int) region_limit; /* regions at or above this were never set up */
+static _Atomic(uint32_t) give_epoch;
+static _Atomic(size_t) live_heaps;
+
+static size_t region_slots(int index) {
+  size_t slots = TA_REGION_MIN_SLOTS << (index < 6 ? index : 6);
+  return slots < TA_REGION_MAX_SLOTS ? slots : TA_REGION_MAX_SLOTS;
+}
+
+static size_t region_bytes(int index) { return region_slots(index) * TA_SEGMENT_SIZE; }
+
+/* Reserves region `index` (which this thread moved to SETUP) and publishes it. */
+static ta_error_t region_setup(int index) {
+  ta_region_t *r = &regions[index];
+  size_t slots = region_slots(index);
+  ta_bitmap_set(r->taken, 0, slots); /* closed until published */
+  void *base = NULL;
+  ta_error_t err = ta_os_reserve(region_bytes(index), TA_SEGMENT_SIZE, &base);
+  if (err != TA_OK) {
+    atomic_store_explicit(&r->state, REGION_EMPTY, memory_order_release);
+    return err;
+  }
+  ta_bitmap_clear(r->committed, 0, slots);
+  atomic_store_explicit(&r->base, (uintptr_t)base, memory_order_release);
+  int limit = atomic_load_explicit(&region_limit, memory_order_relaxed);
+  while (limit < index + 1 &&
+         !atomic_compare_exchange_weak_explicit(&region_limit, &limit, index + 1,
+                                                memory_order_acq_rel, memory_order_relaxed)) {
+  }
+  atomic_store_explicit(&r->state, REGION_LIVE, memory_order_release);
+  ta_bitmap_release(r->taken, 0, slots);
+  return TA_OK;
+}
+
+/* Adds a region with at least `slots` slots. */
+static ta_error_t arena_grow(size_t slots) {
+  for (int i = 0; i < TA_ARENA_MAX_REGIONS; i++) {
+    if (region_slots(i) < slots) continue;
+    int expected = REGION_EMPTY;
+    if (atomic_compare_exchange_strong_explicit(&regions[i].state, &expected, REGION_SETUP,
+                                                memory_order_acq_rel, memory_order_relaxed)) {
+      return region_setup(i);
+    }
+  }
+  return TA_ERR_OUT_OF_MEMORY;
+}
+
+static bool try_take(size_t slots, void **out, ta_arena_span_t *span) {
+  int limit = atomic_load_explicit(&region_limit, memory_order_acquire);
+  for (int i = 0; i < limit; i++) {
+    ta_region_t *r = &regions[i];
+    size_t nslots = region_slots(i);
+    if (nslots < slots || atomic_load_explicit(&r->state, memory_order_acquire) != REGION_LIVE) {
+      continue;
+    }
+    size_t slot;
+    if (!ta_bitmap_claim_run(r->taken, nslots, slots, 0, &slot)) continue;
+    if (atomic_load_explicit(&r->state, memory_order_acquire) != REGION_LIVE) {
+      ta_bitmap_release(r->taken, slot, slots);
+      continue;
+    }
+    uintptr_t base = atomic_load_explicit(&r->base, memory_order_acquire);
+    *out = (void *)(base + slot * TA_SEGMENT_SIZE);
+    span->region = i;
+    span->slot = slot;
+    span->slots = slots;
+    return true;
+  }
+  return false;
+}
+
+ta_error_t ta_arena_take(size_t slots, void **out, ta_arena_span_t *span) {
+  *out = NULL;
+  for (;;) {
+    void *mem;
+    if (try_take(slots, &mem, span)) {
+      ta_region_t *r = &regions[span->region];
+      if (!ta_bitmap_all(r->committed, span->slot, slots, true)) {
+        ta_error_t err = ta_os_commit(mem, slots * TA_SEGMENT_SIZE);
+        if (err != TA_OK) {
+          ta_bitmap_release(r->taken, span->slot, slots);
+          return err;
+        }
+        ta_bitmap_set(r->committed, span->slot, slots);
+      }
+      *out = mem;
+      return TA_OK;
+    }
+    ta_error_t err = arena_grow(slots);
+    if (err != TA_OK) return err;
+  }
+}
+
+/* Decommits free slots that have stayed committed for TA_ARENA_PURGE_DELAY
+ * returns. A slot being purged is claimed first, so no heap can take it
+ * half-decommitted; the system call runs with no lock held. */
+static void arena_purge(uint32_t now, bool everything) {
+  int limit = atomic_load_explicit(&region_limit, memory_order_acquire);
+  for (int i = 0; i < limit; i++) {
+    ta_region_t *r = &regions[i];
+    if (atomic_load_explicit(&r->state, memory_order_acquire) != REGION_LIVE) continue;
+    size_t nslots = region_slots(i);
+    uintptr_t base = atomic_load_explicit(&r->base, memory_order_acquire);
+    for (size_t s = 0; s < nslots; s++) {
+      if (!ta_bitmap_is_set(r->committed, s) || ta_bitmap_is_set(r->taken, s)) continue;
+      uint32_t age = now - atomic_load_explicit(&r->given_at[s], memory_order_relaxed);
+      if (!everything && age < TA_ARENA_PURGE_DELAY) continue;
+      if (!ta_bitmap_try_claim(r->taken, s, 1)) continue;
+      if (ta_os_decommit((void *)(base + s * TA_SEGMENT_SIZE), TA_SEGMENT_SIZE) == TA_OK) {
+        ta_bitmap_clear(r->committed, s, 1);
+      }
+      ta_bitmap_release(r->taken, s, 1);
+    }
+  }
+}
+
+void ta_arena_give(ta_arena_span_t span, bool decommit_now) {
+  ta_region_t *r = &regions[span.region];
+  uintptr_t base = atomic_load_explicit(&r->base, memory_order_acquire);
+  void *mem = (void *)(base + span.slot * TA_SEGMENT_SIZE);
+  if (decommit_now && ta_os_decommit(mem, span.slots * TA_SEGMENT_SIZE) == TA_OK) {
+    ta_bitmap_clear(r->committed, span.slot, span.slots);
+  }
+  uint32_t now = atomic_fetch_add_explicit(&give_epoch, 1, memory_order_relaxed) + 1;
+  for (size_t s = span.slot; s < span.slot + span.slots; s++) {
+    atomic_store_explicit(&r->given_at[s], now, memory_order_relaxed);
+  }
+  ta_bitmap_release(r->taken, span.slot, span.slots);
+  if (now % (TA_ARENA_PURGE_DELAY / 2) == 0) arena_purge(now, false);
+}
+
+/* Releases every region none of whose slots is taken. */
+static void arena_release_unused(void) {
+  int limit = atomic_load_explicit(&region_limit, memory_order_acquire);
+  for (int i = 0; i < limit; i++) {
+    ta_region_t *r = &regions[i];
+    size_t nslots = region_slots(i);
+    if (atomic_load_explicit(&r->state, memory_order_acquire) != REGION_LIVE) continue;
+    if (!ta_bitmap_try_claim(r->taken, 0, nslots)) continue;
+    int expected = REGION_LIVE;
+    if (!atomic_compare_exchange_strong_explicit(&r->state, &expected, REGION_RELEASING,
+                                                 memory_order_acq_rel, memory_order_relaxed)) {
+      ta_bitmap_release(r->taken, 0, nslots);
+      continue;
+    }
+    uintptr_t base = atomic_load_explicit(&r->base, memory_order_acquire);
+    if (ta_os_release((void *)base, region_bytes(i)) != TA_OK) {
+      /* The OS kept the region: keep using it rather than lose track of it. */
+      atomic_store_explicit(&r->state, REGION_LIVE, memory_order_release);
+      ta_bitmap_release(r->taken, 0, nslots);
+      continue;
+    }
+    ta_bitmap_clear(r->committed, 0, nslots);
+    atomic_store_explicit(&r->base, 0, memory_order_release);
+    atomic_store_explicit(&r->state, REGION_EMPTY, memory_order_release); /* taken stays set */
+  }
+}
+
+void ta_arena_heap_started(void) { atomic_fetch_add_explicit(&live_heaps, 1, memory_order_acq_rel); }
+
+void ta_arena_heap_ended(void) {
+  if (atomic_fetch_sub_explicit(&live_heaps, 1, memory_order_acq_rel) == 1) {
+    arena_release_unused();
+  }
+}
+
+void ta_arena_stats(ta_arena_stats_t *out) {
+  out->slots_taken = 0;
+  out->slots_committed = 0;
+  out->regions = 0;
+  out->bytes_reserved = 0;
+  int limit = atomic_load_explicit(&region_limit, memory_order_acquire);
+  for (int i = 0; i < limit; i++) {
+    ta_region_t *r = &regions[i];
+    if (atomic_load_explicit(&r->state, memory_order_acquire) != REGION_LIVE) continue;
+    out->regions++;
+    out->bytes_reserved += region_bytes(i);
+    out->slots_taken += ta_bitmap_count(r->taken, region_slots(i));
+    out->slots_committed += ta_bitmap_count(r->committed, region_slots(i));
+  }
+}

@@ -1,0 +1,57 @@
+/* Arenas: the process-wide supply of segments, shared by every heap.
+ *
+ * Address space is reserved in regions that grow exponentially; a region is a
+ * run of segment-sized slots tracked by atomic bitmaps, so heaps on different
+ * threads take and return slots without a lock. A lock is taken only to add or
+ * release a region (off every per-block path), and no lock is held across a
+ * system call that can be avoided. Returned slots stay committed for a while
+ * (so that churn does not thrash the OS), then are decommitted; once no heap
+ * lives, every region is released. */
+#ifndef TINYALLOC_ALLOC_ARENA_H_
+#define TINYALLOC_ALLOC_ARENA_H_
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tinyalloc/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A returned slot is decommitted once this many other returns followed it. */
+#define TA_ARENA_PURGE_DELAY 16
+
+/* Where a run of slots lives, to give it back. */
+typedef struct ta_arena_span {
+  int region;
+  size_t slot;
+  size_t slots;
+} ta_arena_span_t;
+
+/* Takes `slots` contiguous segment slots, committed and aligned to the segment
+ * size. On failure returns the error (and *out is NULL). Thread-safe. */
+ta_error_t ta_arena_take(size_t slots, void **out, ta_arena_span_t *span);
+
+/* Gives slots back. decommit_now returns their memory to the OS at once (huge
+ * blocks); otherwise they stay committed until later returns purge them. */
+void ta_arena_give(ta_arena_span_t span, bool decommit_now);
+
+/* A heap begins or ends. When the last heap ends, every region is released. */
+void ta_arena_heap_started(void);
+void ta_arena_heap_ended(void);
+
+/* Statistics, for tests: slots taken now, committed slots, regions reserved. */
+typedef struct ta_arena_stats {
+  size_t slots_taken;
+  size_t slots_committed;
+  size_t regions;
+  size_t bytes_reserved;
+} ta_arena_stats_t;
+void ta_arena_stats(ta_arena_stats_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TINYALLOC_ALLOC_ARENA_H_ */

@@ -1,0 +1,366 @@
+/* The heap API: creating and destroying heaps, and the allocation and free
+ * paths. The fast paths pop or push a page's free list and take no lock and
+ * make no system call; everything else is in the *_slow functions below. */
+#include "alloc/heap.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "alloc/arena.h"
+#include "alloc/layout.h"
+#include "alloc/page.h"
+#include "alloc/report.h"
+#include "alloc/segment_alloc.h"
+#include "alloc/segment_map.h"
+#include "tinyalloc/mapper.h"
+#include "tinyalloc/sysinfo.h"
+
+#if defined(__GNUC__)
+#define TA_LIKELY(x) __builtin_expect(!!(x), 1)
+#define TA_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define TA_LIKELY(x) (x)
+#define TA_UNLIKELY(x) (x)
+#endif
+
+/* Stands in for the first page of an empty class queue: no free blocks. */
+static ta_page_t empty_page;
+
+/* ---- page queues ---- */
+
+static ta_page_t *page_of_node(ta_list_node_t *node) {
+  return TA_CONTAINER_OF(node, ta_page_t, queue_node);
+}
+
+static void queue_update_direct(ta_heap_t *heap, unsigned cls) {
+  ta_list_node_t *head = heap->queues[cls].head;
+  heap->direct[cls] = head != NULL ? page_of_node(head) : &empty_page;
+}
+
+static void queue_push_front(ta_heap_t *heap, ta_page_t *page) {
+  ta_list_push_front(&heap->queues[page->size_class], &page->queue_node);
+  heap->direct[page->size_class] = page;
+}
+
+static void queue_remove(ta_heap_t *heap, ta_page_t *page) {
+  if (page->in_full) {
+    ta_list_remove(&heap->full, &page->queue_node);
+    page->in_full = false;
+  } else {
+    ta_list_remove(&heap->queues[page->size_class], &page->queue_node);
+    queue_update_direct(heap, page->size_class);
+  }
+}
+
+static void page_to_full(ta_heap_t *heap, ta_page_t *page) {
+  queue_remove(heap, page);
+  page->in_full = true;
+  ta_list_push_back(&heap->full, &page->queue_node);
+}
+
+/* Gives an empty page back to its segment, and the segment to the arena once
+ * it is empty too. */
+static void page_retire(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page) {
+  queue_remove(heap, page);
+  if (ta_segment_return_page(segment, page)) {
+    ta_segment_free(heap, segment);
+  } else if (!segment->in_free_list && segment->kind < TA_PAGE_LARGE) {
+    ta_list_push_back(&heap->free_segments[segment->kind], &segment->free_node);
+    segment->in_free_list = true;
+  }
+}
+
+/* ---- heap lifecycle ---- */
+
+ta_heap_t *ta_heap_new(void) {
+  const ta_sysinfo_t *sys = ta_sysinfo();
+  size_t bytes = ta_align_up(sizeof(ta_heap_t), sys->page_size);
+  void *mem = NULL;
+  if (ta_os_reserve(bytes, sys->alloc_granularity, &mem) != TA_OK) return NULL;
+  if (ta_os_commit(mem, bytes) != TA_OK) {
+    ta_os_release(mem, bytes);
+    return NULL;
+  }
+  ta_heap_t *heap = (ta_heap_t *)mem;
+  memset(heap, 0, sizeof(*heap));
+  for (unsigned c = 0; c < TA_CLASS_COUNT; c++) {
+    ta_list_init(&heap->queues[c]);
+    heap->direct[c] = &empty_page;
+  }
+  ta_list_init(&heap->full);
+  ta_list_init(&heap->free_segments[0]);
+  ta_list_init(&heap->free_segments[1]);
+  ta_list_init(&heap->segments);
+  atomic_init(&heap->remote_pending, 0);
+  heap->last_error = TA_OK;
+  heap->mapped_size = bytes;
+  ta_arena_heap_started();
+  return heap;
+}
+
+void ta_heap_destroy(ta_heap_t *heap) {
+  if (heap == NULL) return;
+  ta_list_node_t *node;
+  while ((node = heap->segments.head) != NULL) {
+    ta_segment_free(heap, TA_CONTAINER_OF(node, ta_segment_t, heap_node));
+  }
+  size_t bytes = heap->mapped_size;
+  ta_os_release(heap, bytes);
+  ta_arena_heap_ended();
+}
+
+ta_error_t ta_heap_last_error(const ta_heap_t *heap) {
+  return heap != NULL ? heap->last_error : TA_ERR_INVALID_ARGUMENT;
+}
+
+/* ---- allocation ---- */
+
+static void *page_pop(ta_page_t *page) {
+  ta_block_t *block = page->free;
+  page->free = block->next;
+  block->free_mark = 0;
+  page->used++;
+  return block;
+}
+
+/* Moves pages that other heaps freed into from the full list back to their
+ * queues, and frees huge blocks freed remotely. */
+static void heap_collect_remote(ta_heap_t *heap) {
+  if (atomic_load_explicit(&heap->remote_pending, memory_order_relaxed) == 0) return;
+  atomic_store_explicit(&heap->remote_pending, 0, memory_order_relaxed);
+  ta_list_node_t *node = heap->full.head;
+  while (node != NULL) {
+    ta_list_node_t *next = node->next;
+    ta_page_t *page = page_of_node(node);
+    if (ta_page_collect_remote(page) > 0) {
+      ta_segment_t *segment = ta_segment_of(page);
+      if (segment->kind == TA_PAGE_HUGE) {
+        ta_list_remove(&heap->full, &page->queue_node);
+        ta_segment_free(heap, segment);
+      } else {
+        ta_list_remove(&heap->full, &page->queue_node);
+        page->in_full = false;
+        queue_push_front(heap, page);
+      }
+    }
+    node = next;
+  }
+}
+
+static ta_page_t *heap_new_page(ta_heap_t *heap, unsigned cls) {
+  ta_page_kind_t kind = ta_class_page_kind(cls);
+  ta_segment_t *segment = NULL;
+  ta_error_t err = TA_OK;
+  if (kind < TA_PAGE_LARGE && heap->free_segments[kind].head != NULL) {
+    segment = TA_CONTAINER_OF(heap->free_segments[kind].head, ta_segment_t, free_node);
+  } else {
+    segment = ta_segment_alloc(heap, kind, &err);
+    if (segment == NULL) {
+      ta_report(heap, "ta_heap_alloc", err, NULL);
+      return NULL;
+    }
+    if (kind < TA_PAGE_LARGE) {
+      ta_list_push_back(&heap->free_segments[kind], &segment->free_node);
+      segment->in_free_list = true;
+    }
+  }
+  ta_page_t *page = ta_segment_take_page(segment);
+  if (segment->free_pages == 0 && segment->in_free_list) {
+    ta_list_remove(&heap->free_segments[kind], &segment->free_node);
+    segment->in_free_list = false;
+  }
+  ta_page_init(segment, page, cls);
+  return page;
+}
+
+static void *alloc_class_slow(ta_heap_t *heap, unsigned cls) {
+  for (int round = 0; round < 2; round++) {
+    ta_list_node_t *node = heap->queues[cls].head;
+    while (node != NULL) {
+      ta_list_node_t *next = node->next;
+      ta_page_t *page = page_of_node(node);
+      if (page->free != NULL || ta_page_refill(page)) {
+        if (heap->direct[cls] != page) {
+          ta_list_remove(&heap->queues[cls], &page->queue_node);
+          queue_push_front(heap, page);
+        }
+        return page_pop(page);
+      }
+      page_to_full(heap, page);
+      node = next;
+    }
+    if (round == 0) heap_collect_remote(heap);
+  }
+  ta_page_t *page = heap_new_page(heap, cls);
+  if (page == NULL) return NULL;
+  queue_push_front(heap, page);
+  ta_page_refill(page);
+  return page_pop(page);
+}
+
+static void *alloc_slow(ta_heap_t *heap, ta_layout_t layout) {
+  size_t size = layout.size;
+  size_t align = layout.align;
+  if (!ta_layout_is_valid(size, align)) {
+    ta_report(heap, "ta_heap_alloc", TA_ERR_INVALID_LAYOUT, NULL);
+    return NULL;
+  }
+  if (size <= TA_CLASS_MAX_SIZE) {
+    unsigned cls = ta_size_to_class(size);
+    size_t padded = size;
+    if (align > ta_class_natural_align(cls)) {
+      /* Blocks are at least 8-aligned: padding of align - 8 reaches any
+       * boundary of align inside the block. */
+      padded = size + align - 8;
+      if (padded <= TA_CLASS_MAX_SIZE) cls = ta_size_to_class(padded);
+    }
+    if (padded <= TA_CLASS_MAX_SIZE) {
+      ta_page_t *page = heap->direct[cls];
+      void *block = page->free != NULL ? page_pop(page) : alloc_class_slow(heap, cls);
+      if (block == NULL) return NULL;
+      return (void *)ta_align_up((uintptr_t)block, align);
+    }
+  }
+  ta_error_t err;
+  void *block = ta_huge_alloc(heap, size, align, &err);
+  if (block == NULL) ta_report(heap, "ta_heap_alloc", err, NULL);
+  return block;
+}
+
+void *ta_heap_alloc(ta_heap_t *heap, ta_layout_t layout) {
+  if (TA_UNLIKELY(heap == NULL)) {
+    ta_report(NULL, "ta_heap_alloc", TA_ERR_INVALID_ARGUMENT, NULL);
+    return NULL;
+  }
+  size_t size = layout.size;
+  size_t align = layout.align;
+  /* Fast path: a small size whose class is naturally aligned enough, and a
+   * page with a free block at the head of the class queue. */
+  if (TA_LIKELY(size <= TA_SMALL_CLASS_LOOKUP_MAX && align - 1 < TA_SMALL_CLASS_LOOKUP_MAX &&
+                (align & (align - 1)) == 0)) {
+    unsigned cls = ta_small_class_lookup[(size + 7) / 8];
+    size_t bsize = ta_class_size_table[cls];
+    if (TA_LIKELY(align <= (bsize & (~bsize + 1)))) {
+      ta_page_t *page = heap->direct[cls];
+      if (TA_LIKELY(page->free != NULL)) return page_pop(page);
+      return alloc_class_slow(heap, cls);
+    }
+  }
+  return alloc_slow(heap, layout);
+}
+
+/* ---- free ---- */
+
+static void free_invalid(ta_heap_t *heap, ta_error_t err, const void *ptr) {
+  ta_report(heap, "ta_heap_free", err, ptr);
+}
+
+/* Hands a block to its owner heap: a lock-free push onto the page's remote
+ * list, and a count the owner looks at when it next runs short. */
+static void free_remote(ta_segment_t *segment, ta_page_t *page, ta_block_t *block) {
+  uintptr_t head = atomic_load_explicit(&page->remote_free, memory_order_relaxed);
+  do {
+    block->next = (ta_block_t *)head;
+  } while (!atomic_compare_exchange_weak_explicit(&page->remote_free, &head, (uintptr_t)block,
+                                                  memory_order_release, memory_order_relaxed));
+  atomic_fetch_add_explicit(&segment->heap->remote_pending, 1, memory_order_release);
+}
+
+static void free_huge(ta_heap_t *heap, ta_segment_t *segment, void *ptr, ta_layout_t layout) {
+  ta_page_t *page = &segment->pages[0];
+  if ((uint8_t *)ptr != page->area || !page->in_use || layout.size > segment->huge_size) {
+    free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
+    return;
+  }
+  if (segment->heap == heap) {
+    ta_list_remove(&heap->full, &page->queue_node);
+    ta_segment_free(heap, segment);
+    return;
+  }
+  /* Owned by another heap: its owner unlists and frees it (heap_collect_remote).
+   * Only one free may get this far: a second one finds the mark. */
+  ta_block_t *block = (ta_block_t *)ptr;
+  if (block->free_mark == ta_block_free_mark(block)) {
+    free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
+    return;
+  }
+  block->free_mark = ta_block_free_mark(block);
+  free_remote(segment, page, block);
+}
+
+void ta_heap_free(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
+  if (ptr == NULL) return;
+  if (TA_UNLIKELY(heap == NULL)) {
+    ta_report(NULL, "ta_heap_free", TA_ERR_INVALID_ARGUMENT, ptr);
+    return;
+  }
+  if (TA_UNLIKELY(!ta_layout_is_valid(layout.size, layout.align))) {
+    free_invalid(heap, TA_ERR_INVALID_LAYOUT, ptr);
+    return;
+  }
+  ta_segment_t *segment = ta_segment_lookup(ptr);
+  if (TA_UNLIKELY(segment == NULL)) {
+    free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
+    return;
+  }
+  if (TA_UNLIKELY(segment->kind == TA_PAGE_HUGE)) {
+    free_huge(heap, segment, ptr, layout);
+    return;
+  }
+  ta_page_t *page = ta_segment_page_of(segment, ptr);
+  uintptr_t addr = (uintptr_t)ptr;
+  uintptr_t area = (uintptr_t)page->area;
+  size_t off = addr - area;
+  if (TA_UNLIKELY(!page->in_use || addr < area ||
+                  off >= (size_t)page->capacity * page->block_size)) {
+    free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
+    return;
+  }
+  ta_block_t *block = (ta_block_t *)ptr;
+  if (TA_UNLIKELY(!ta_page_is_block_offset(page, off))) {
+    /* An over-aligned block starts inside its slot; anything else that is not
+     * a slot start points into the middle of a block. */
+    uint8_t *start = ta_page_block_start(page, ptr);
+    if (start == NULL || ta_align_up((uintptr_t)start, layout.align) != addr) {
+      free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
+      return;
+    }
+    block = (ta_block_t *)(void *)start;
+  }
+  if (TA_UNLIKELY(layout.size > page->block_size - (size_t)(addr - (uintptr_t)block))) {
+    free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
+    return;
+  }
+  if (TA_UNLIKELY(block->free_mark == ta_block_free_mark(block)) &&
+      ta_page_holds_free(page, block)) {
+    free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
+    return;
+  }
+  block->free_mark = ta_block_free_mark(block);
+  if (TA_LIKELY(segment->heap == heap)) {
+    block->next = page->local_free;
+    page->local_free = block;
+    if (TA_UNLIKELY(--page->used == 0)) {
+      if (heap->direct[page->size_class] != page) page_retire(heap, segment, page);
+    } else if (TA_UNLIKELY(page->in_full)) {
+      queue_remove(heap, page);
+      queue_push_front(heap, page);
+    }
+    return;
+  }
+  free_remote(segment, page, block);
+}
+
+size_t ta_usable_size(const void *ptr) {
+  if (ptr == NULL) return 0;
+  ta_segment_t *segment = ta_segment_lookup(ptr);
+  if (segment == NULL) return 0;
+  ta_page_t *page = ta_segment_page_of(segment, ptr);
+  if (!page->in_use) return 0;
+  if (segment->kind == TA_PAGE_HUGE) {
+    return (const uint8_t *)ptr == page->area ? segment->huge_size : 0;
+  }
+  const uint8_t *start = ta_page_block_start(page, ptr);
+  if (start == NULL) return 0;
+  return page->block_size - (size_t)((const uint8_t *)ptr - start);
+}

@@ -1,0 +1,83 @@
+/* tinyalloc: a memory allocator with explicit heaps.
+ *
+ * Depend on //alloc:tinyalloc (or @tinyalloc//alloc:tinyalloc) and include
+ * "tinyalloc/tinyalloc.h"; no other header is needed. C11, usable from C++.
+ *
+ * Threads: a heap is used by one thread at a time (the user decides which);
+ * different heaps may be used at the same time from different threads, since
+ * they share the process-wide arenas safely. Per function below: "any thread"
+ * means it may run concurrently with any other call; "heap's thread" means only
+ * the thread currently holding that heap may call it.
+ */
+#ifndef TINYALLOC_TINYALLOC_H_
+#define TINYALLOC_TINYALLOC_H_
+
+#include <stddef.h>
+
+#include "tinyalloc/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ta_heap ta_heap_t; /* opaque */
+
+typedef struct ta_layout {
+  size_t size;
+  size_t align;
+} ta_layout_t;
+
+/* The largest alignment a layout may ask for (1 GiB). */
+#define TA_LAYOUT_MAX_ALIGN ((size_t)1 << 30)
+
+/* Validates a layout: align must be a power of two >= 1 and at most
+ * TA_LAYOUT_MAX_ALIGN; size + align must not overflow and size must be
+ * <= PTRDIFF_MAX. Returns TA_OK and fills *out, or TA_ERR_INVALID_LAYOUT
+ * (TA_ERR_INVALID_ARGUMENT if out is NULL) and leaves *out alone.
+ * Any thread. */
+ta_error_t ta_layout_make(size_t size, size_t align, ta_layout_t *out);
+
+/* A new, empty heap, or NULL when the OS refuses memory for it (the reason is
+ * then in ta_last_os_error()). Any thread; the caller holds the new heap. */
+ta_heap_t *ta_heap_new(void);
+
+/* Frees every block the heap still holds and returns its memory (segments go
+ * back to the arena; empty memory is decommitted, and released once no heap
+ * uses it). NULL is a no-op. Heap's thread; afterwards no thread may use the
+ * heap or any block it owned, nor free such a block through another heap. */
+void ta_heap_destroy(ta_heap_t *heap);
+
+/* A block of at least layout.size bytes aligned to layout.align, or NULL with
+ * the reason in ta_heap_last_error(heap): TA_ERR_INVALID_LAYOUT,
+ * TA_ERR_OUT_OF_MEMORY, TA_ERR_PLATFORM, or TA_ERR_INVALID_ARGUMENT for a NULL
+ * heap. Size 0 gives a unique, freeable pointer. Every alignment that
+ * ta_layout_make accepts works, including alignments larger than a page.
+ * Heap's thread. */
+void *ta_heap_alloc(ta_heap_t *heap, ta_layout_t layout);
+
+/* Frees a block allocated by any live heap (not only this one); layout is the
+ * one it was allocated with (its size may be anything between the requested
+ * size and ta_usable_size). NULL is a no-op. A block owned by another heap goes
+ * back to that heap safely, even while its owner is in use on another thread.
+ * Misuse is detected and leaves the allocator intact: a pointer tinyalloc did
+ * not hand out, a pointer into the middle of a block, a double free, or a
+ * layout that does not match the block record TA_ERR_INVALID_POINTER (or
+ * TA_ERR_INVALID_LAYOUT) in ta_heap_last_error(heap) and free nothing; debug
+ * builds (-c dbg) also print a message naming the function to stderr.
+ * Heap's thread (of `heap`, not of the block's owner). */
+void ta_heap_free(ta_heap_t *heap, void *ptr, ta_layout_t layout);
+
+/* The number of bytes usable at ptr (>= the size it was allocated with), or 0
+ * if ptr is NULL or not a live block start handed out by tinyalloc.
+ * Any thread, for a block no thread is freeing at the same time. */
+size_t ta_usable_size(const void *ptr);
+
+/* The error of the last failed call on heap (TA_OK if none failed yet), or
+ * TA_ERR_INVALID_ARGUMENT for a NULL heap. Heap's thread. */
+ta_error_t ta_heap_last_error(const ta_heap_t *heap);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TINYALLOC_TINYALLOC_H_ */

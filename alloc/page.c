@@ -1,0 +1,91 @@
+/* Free lists of a page. Blocks are carved out a few OS pages at a time, so a
+ * fresh page touches (and so commits) only what it serves. */
+#include "alloc/page.h"
+
+#include "tinyalloc/sysinfo.h"
+
+void ta_page_init(ta_segment_t *segment, ta_page_t *page, unsigned cls) {
+  size_t block_size = ta_class_size(cls);
+  page->size_class = (uint8_t)cls;
+  page->block_size = (uint32_t)block_size;
+  page->divisor = UINT64_MAX / block_size + 1;
+  page->reserved = (uint32_t)(ta_page_area_size(segment, page) / block_size);
+  page->capacity = 0;
+  page->used = 0;
+  page->free = NULL;
+  page->local_free = NULL;
+  page->in_full = false;
+  atomic_store_explicit(&page->remote_free, 0, memory_order_relaxed);
+}
+
+/* Carves the next blocks, enough to fill about one OS page (at least one). */
+static void page_extend(ta_page_t *page) {
+  size_t bsize = page->block_size;
+  size_t count = ta_sysinfo()->page_size / bsize;
+  if (count < 1) count = 1;
+  if (count > page->reserved - page->capacity) count = page->reserved - page->capacity;
+  uint8_t *first = page->area + (size_t)page->capacity * bsize;
+  ta_block_t *prev = NULL;
+  for (size_t i = count; i-- > 0;) {
+    ta_block_t *block = (ta_block_t *)(void *)(first + i * bsize);
+    block->next = prev;
+    block->free_mark = ta_block_free_mark(block);
+    prev = block;
+  }
+  page->free = prev;
+  page->capacity += (uint32_t)count;
+}
+
+uint32_t ta_page_collect_remote(ta_page_t *page) {
+  if (atomic_load_explicit(&page->remote_free, memory_order_relaxed) == 0) return 0;
+  ta_block_t *list =
+      (ta_block_t *)atomic_exchange_explicit(&page->remote_free, 0, memory_order_acquire);
+  uint32_t count = 0;
+  while (list != NULL) {
+    ta_block_t *next = list->next;
+    list->next = page->local_free;
+    page->local_free = list;
+    list = next;
+    count++;
+  }
+  page->used -= count;
+  return count;
+}
+
+bool ta_page_refill(ta_page_t *page) {
+  ta_page_collect_remote(page);
+  if (page->local_free != NULL) {
+    page->free = page->local_free;
+    page->local_free = NULL;
+    return true;
+  }
+  if (page->capacity < page->reserved) {
+    page_extend(page);
+    return true;
+  }
+  return false;
+}
+
+static bool list_holds(const ta_block_t *list, const ta_block_t *block) {
+  for (; list != NULL; list = list->next) {
+    if (list == block) return true;
+  }
+  return false;
+}
+
+bool ta_page_holds_free(ta_page_t *page, const ta_block_t *block) {
+  const ta_block_t *remote =
+      (const ta_block_t *)atomic_load_explicit(&page->remote_free, memory_order_acquire);
+  return list_holds(page->free, block) || list_holds(page->local_free, block) ||
+         list_holds(remote, block);
+}
+
+uint8_t *ta_page_block_start(const ta_page_t *page, const void *ptr) {
+  uintptr_t addr = (uintptr_t)ptr;
+  uintptr_t area = (uintptr_t)page->area;
+  if (addr < area) return NULL;
+  size_t off = addr - area;
+  uint32_t index = ta_page_block_index(page, off);
+  if (index >= page->capacity) return NULL;
+  return page->area + (size_t)index * page->block_size;
+}

@@ -1,0 +1,114 @@
+/* Segment headers: initialising them, handing out and taking back their pages,
+ * and finding the segment of any pointer safely. */
+#include "alloc/segment.h"
+
+#include <string.h>
+
+#include "alloc/segment_map.h"
+#include "tinyalloc/sysinfo.h"
+
+static size_t header_size_for(void) {
+  size_t align = ta_sysinfo()->page_size;
+  if (align < TA_SEGMENT_HEADER_ALIGN) align = TA_SEGMENT_HEADER_ALIGN;
+  return (sizeof(ta_segment_t) + align - 1) & ~(align - 1);
+}
+
+size_t ta_class_natural_align(unsigned cls) {
+  size_t size = ta_class_size(cls);
+  size_t lowbit = size & (~size + 1);
+  return lowbit < TA_SEGMENT_HEADER_ALIGN ? lowbit : TA_SEGMENT_HEADER_ALIGN;
+}
+
+size_t ta_page_area_size(const ta_segment_t *segment, const ta_page_t *page) {
+  size_t index = (size_t)(page - segment->pages);
+  size_t page_size = segment->page_count == 1 ? segment->size : ((size_t)1 << segment->page_shift);
+  return index == 0 ? page_size - segment->header_size : page_size;
+}
+
+void ta_segment_init(ta_segment_t *segment, struct ta_heap *heap, ta_page_kind_t kind,
+                     size_t size) {
+  /* Only the fields before the page table need clearing: pages are set below. */
+  memset(segment, 0, offsetof(ta_segment_t, pages));
+  segment->cookie = ta_segment_cookie(segment);
+  segment->heap = heap;
+  segment->kind = kind;
+  segment->size = size;
+  segment->header_size = header_size_for();
+  segment->region = -1;
+  switch (kind) {
+    case TA_PAGE_SMALL:
+      segment->page_shift = TA_SMALL_PAGE_SHIFT;
+      break;
+    case TA_PAGE_MEDIUM:
+      segment->page_shift = TA_MEDIUM_PAGE_SHIFT;
+      break;
+    default: /* one page: any offset inside the segment maps to page 0 */
+      segment->page_shift = 8 * sizeof(uintptr_t) - 1;
+      break;
+  }
+  segment->page_count = (kind == TA_PAGE_SMALL || kind == TA_PAGE_MEDIUM)
+                            ? (uint32_t)(TA_SEGMENT_SIZE >> segment->page_shift)
+                            : 1u;
+  segment->free_pages = (segment->page_count == 64) ? ~UINT64_C(0)
+                                                    : ((UINT64_C(1) << segment->page_count) - 1);
+  for (uint32_t i = 0; i < segment->page_count; i++) {
+    ta_page_t *page = &segment->pages[i];
+    memset(page, 0, sizeof(*page));
+    atomic_init(&page->remote_free, 0);
+    page->area = (uint8_t *)segment +
+                 ((i == 0) ? segment->header_size : ((size_t)i << segment->page_shift));
+  }
+  ta_segment_map_set((uintptr_t)segment, TA_CHUNK_SEGMENT);
+}
+
+ta_page_t *ta_segment_take_page(ta_segment_t *segment) {
+  unsigned index = (unsigned)__builtin_ctzll(segment->free_pages);
+  segment->free_pages &= ~(UINT64_C(1) << index);
+  segment->pages_in_use++;
+  ta_page_t *page = &segment->pages[index];
+  page->in_use = true;
+  return page;
+}
+
+bool ta_segment_return_page(ta_segment_t *segment, ta_page_t *page) {
+  unsigned index = (unsigned)(page - segment->pages);
+  page->in_use = false;
+  page->in_full = false;
+  page->free = NULL;
+  page->local_free = NULL;
+  page->used = 0;
+  page->capacity = 0;
+  atomic_store_explicit(&page->remote_free, 0, memory_order_relaxed);
+  segment->free_pages |= UINT64_C(1) << index;
+  segment->pages_in_use--;
+  return segment->pages_in_use == 0;
+}
+
+void ta_segment_unmap(ta_segment_t *segment) {
+  ta_segment_map_set((uintptr_t)segment, TA_CHUNK_NONE);
+  if (segment->kind == TA_PAGE_HUGE) {
+    uintptr_t block = (uintptr_t)segment->pages[0].area;
+    if ((block & ~(uintptr_t)TA_SEGMENT_MASK) != (uintptr_t)segment) {
+      ta_segment_map_set(block, TA_CHUNK_NONE);
+    }
+  }
+}
+
+ta_segment_t *ta_segment_lookup(const void *ptr) {
+  uintptr_t addr = (uintptr_t)ptr;
+  ta_segment_t *segment;
+  switch (ta_segment_map_get(addr)) {
+    case TA_CHUNK_SEGMENT:
+      segment = ta_segment_of(ptr);
+      break;
+    case TA_CHUNK_AFTER_HEADER:
+      segment = (ta_segment_t *)((addr & ~(uintptr_t)TA_SEGMENT_MASK) - TA_SEGMENT_SIZE);
+      break;
+    default:
+      return NULL;
+  }
+  return segment->cookie == ta_segment_cookie(segment) ? segment : NULL;
+}
+
+/* The address ta_secret() mixes: any object of this library will do. */
+const char ta_secret_anchor = 0;

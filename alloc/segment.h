@@ -1,0 +1,141 @@
+/* Segments and pages: the layout of the memory that blocks live in.
+ *
+ * A segment is TA_SEGMENT_SIZE bytes (a multiple of it for huge blocks),
+ * aligned to TA_SEGMENT_SIZE, so that masking a block pointer finds its header.
+ * The header holds the page descriptors; the rest is carved into pages of one
+ * kind (see size_class.h). Each page serves one size class from its free lists:
+ * `free` to allocate from, `local_free` that the owner frees into, and
+ * `remote_free` that other heaps push onto with atomics. */
+#ifndef TINYALLOC_ALLOC_SEGMENT_H_
+#define TINYALLOC_ALLOC_SEGMENT_H_
+
+#include "alloc/atomic.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc/list.h"
+#include "alloc/secret.h"
+#include "alloc/size_class.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TA_SEGMENT_SHIFT 22
+#define TA_SEGMENT_SIZE ((size_t)1 << TA_SEGMENT_SHIFT) /* 4 MiB */
+#define TA_SEGMENT_MASK (TA_SEGMENT_SIZE - 1)
+#define TA_SMALL_PAGE_SHIFT 16  /* 64 KiB */
+#define TA_MEDIUM_PAGE_SHIFT 19 /* 512 KiB */
+#define TA_SEGMENT_MAX_PAGES (TA_SEGMENT_SIZE >> TA_SMALL_PAGE_SHIFT)
+/* The header is rounded up to this (or the OS page, if larger), which bounds
+ * the alignment the first page's blocks get for free. */
+#define TA_SEGMENT_HEADER_ALIGN ((size_t)16384)
+
+struct ta_heap;
+
+/* A free block: its first word links the free list, its second marks it free
+ * (see ta_block_free_mark), so that a double free is cheap to suspect. */
+typedef struct ta_block {
+  struct ta_block *next;
+  uintptr_t free_mark;
+} ta_block_t;
+
+typedef struct ta_page {
+  ta_block_t *free;       /* allocate from here */
+  ta_block_t *local_free; /* the owner frees here */
+  uint32_t used;          /* blocks handed out and not yet collected back */
+  uint32_t capacity;      /* blocks carved out so far (lazily) */
+  uint32_t reserved;      /* blocks that fit the page */
+  uint32_t block_size;
+  uint64_t divisor; /* ceil(2^64 / block_size): divisibility by multiplication */
+  uint8_t *area;    /* first block */
+  uint8_t size_class;
+  bool in_use;     /* serving a class (or a huge block) */
+  bool in_full;    /* on the heap's full list rather than its class queue */
+  _Atomic(uintptr_t) remote_free; /* blocks freed through other heaps */
+  ta_list_node_t queue_node;      /* in the heap's class queue or full list */
+} ta_page_t;
+
+typedef struct ta_segment {
+  uintptr_t cookie; /* ta_segment_cookie(self): catches a stale map entry */
+  struct ta_heap *heap;
+  ta_page_kind_t kind;
+  uint32_t page_shift;
+  uint32_t page_count;
+  uint32_t pages_in_use;
+  uint64_t free_pages; /* bit i: page i is free */
+  size_t size;         /* bytes, a multiple of TA_SEGMENT_SIZE */
+  size_t header_size;  /* bytes before the first page's area */
+  size_t huge_size;    /* usable bytes of the block, for huge segments */
+  /* Where the memory came from: an arena region, or the mapper directly. */
+  int region;           /* arena region index, or -1 */
+  size_t region_slot;   /* first slot in the region */
+  void *mapping;        /* the direct reservation (region == -1) */
+  size_t mapping_size;
+  ta_list_node_t heap_node; /* in the heap's list of all its segments */
+  ta_list_node_t free_node; /* in the heap's list of segments with free pages */
+  bool in_free_list;
+  ta_page_t pages[TA_SEGMENT_MAX_PAGES];
+} ta_segment_t;
+
+/* What a live header holds in its cookie, and a free block in its free_mark:
+ * values tied to the address and to a per-process secret, so that stale or
+ * forged memory is unlikely to pass for either. */
+static inline uintptr_t ta_segment_cookie(const ta_segment_t *segment) {
+  return ta_secret(1) ^ (uintptr_t)segment;
+}
+
+static inline uintptr_t ta_block_free_mark(const ta_block_t *block) {
+  return ta_secret(2) ^ (uintptr_t)block;
+}
+
+static inline ta_segment_t *ta_segment_of(const void *ptr) {
+  return (ta_segment_t *)((uintptr_t)ptr & ~(uintptr_t)TA_SEGMENT_MASK);
+}
+
+static inline ta_page_t *ta_segment_page_of(ta_segment_t *segment, const void *ptr) {
+  size_t index = ((uintptr_t)ptr - (uintptr_t)segment) >> segment->page_shift;
+  return &segment->pages[index];
+}
+
+/* Bytes of the page's area (page size less any header in it). */
+size_t ta_page_area_size(const ta_segment_t *segment, const ta_page_t *page);
+
+/* The alignment every block of class cls gets without padding. */
+size_t ta_class_natural_align(unsigned cls);
+
+/* Looks up the segment of ptr through the segment map, validating the header.
+ * NULL when ptr is not inside memory tinyalloc manages. */
+ta_segment_t *ta_segment_lookup(const void *ptr);
+
+/* Initialises a fresh segment of `size` bytes at base for one kind, owned by
+ * heap, and marks it in the segment map. */
+void ta_segment_init(ta_segment_t *segment, struct ta_heap *heap, ta_page_kind_t kind,
+                     size_t size);
+
+/* Takes a free page of the segment (which must have one). */
+ta_page_t *ta_segment_take_page(ta_segment_t *segment);
+
+/* Gives a page back to its segment. Returns true if the segment is now empty. */
+bool ta_segment_return_page(ta_segment_t *segment, ta_page_t *page);
+
+/* Clears the segment's marks in the segment map, before its memory goes away. */
+void ta_segment_unmap(ta_segment_t *segment);
+
+/* For a page serving blocks of `block_size`: the index of the block that
+ * contains offset `off` into the area. */
+static inline uint32_t ta_page_block_index(const ta_page_t *page, size_t off) {
+  return (uint32_t)(((unsigned __int128)page->divisor * off) >> 64);
+}
+
+/* Whether off is a multiple of the page's block size (off < 2^32). */
+static inline bool ta_page_is_block_offset(const ta_page_t *page, size_t off) {
+  return (uint64_t)off * page->divisor <= page->divisor - 1;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TINYALLOC_ALLOC_SEGMENT_H_ */

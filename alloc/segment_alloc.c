@@ -1,0 +1,150 @@
+/* Segment supply. Huge blocks of up to TA_HUGE_ARENA_MAX_SLOTS segments with
+ * an alignment below a segment come from the arena; bigger or more aligned
+ * ones are mapped directly, so that freeing them returns them to the OS. */
+#include "alloc/segment_alloc.h"
+
+#include "alloc/arena.h"
+#include "alloc/layout.h"
+#include "alloc/segment_map.h"
+#include "tinyalloc/mapper.h"
+#include "tinyalloc/sysinfo.h"
+
+#define TA_HUGE_ARENA_MAX_SLOTS 8 /* 32 MiB */
+
+static void segment_list(ta_heap_t *heap, ta_segment_t *segment) {
+  ta_list_push_back(&heap->segments, &segment->heap_node);
+}
+
+ta_segment_t *ta_segment_alloc(ta_heap_t *heap, ta_page_kind_t kind, ta_error_t *err) {
+  void *mem;
+  ta_arena_span_t span;
+  *err = ta_arena_take(1, &mem, &span);
+  if (*err != TA_OK) return NULL;
+  ta_segment_t *segment = (ta_segment_t *)mem;
+  ta_segment_init(segment, heap, kind, TA_SEGMENT_SIZE);
+  segment->region = span.region;
+  segment->region_slot = span.slot;
+  segment_list(heap, segment);
+  return segment;
+}
+
+/* Address space for a huge block: the segment and where the block starts in
+ * it, and how many bytes from the segment start are committed. */
+static ta_error_t huge_map(size_t size, size_t align, ta_segment_t **out_segment,
+                           uint8_t **out_block, ta_arena_span_t *span, void **mapping,
+                           size_t *mapping_size, size_t *committed_end) {
+  const ta_sysinfo_t *sys = ta_sysinfo();
+  size_t header = TA_SEGMENT_HEADER_ALIGN > sys->page_size ? TA_SEGMENT_HEADER_ALIGN : sys->page_size;
+  header = ta_align_up(sizeof(ta_segment_t), header);
+  size_t block_size = size == 0 ? sys->page_size : ta_align_up(size, sys->page_size);
+  if (block_size < size) return TA_ERR_OUT_OF_MEMORY;
+  span->region = -1;
+  if (align < TA_SEGMENT_SIZE) {
+    size_t block_off = ta_align_up(header, align);
+    size_t total = ta_align_up(block_off + block_size, TA_SEGMENT_SIZE);
+    if (total < block_size) return TA_ERR_OUT_OF_MEMORY;
+    size_t slots = total / TA_SEGMENT_SIZE;
+    uint8_t *base = NULL;
+    ta_error_t err;
+    if (slots <= TA_HUGE_ARENA_MAX_SLOTS) {
+      err = ta_arena_take(slots, (void **)&base, span);
+      if (err != TA_OK) return err;
+      *committed_end = total;
+    } else {
+      err = ta_os_reserve(total, TA_SEGMENT_SIZE, (void **)&base);
+      if (err != TA_OK) return err;
+      *mapping = base;
+      *mapping_size = total;
+      *committed_end = block_off + block_size;
+      err = ta_os_commit(base, *committed_end);
+      if (err != TA_OK) {
+        ta_os_release(base, total);
+        return err;
+      }
+    }
+    *out_segment = (ta_segment_t *)(void *)base;
+    *out_block = base + block_off;
+    return TA_OK;
+  }
+  /* align >= a segment: the block starts on an align boundary and its header
+   * takes the segment just below it. */
+  size_t total = align + ta_align_up(block_size, TA_SEGMENT_SIZE);
+  if (total < align) return TA_ERR_OUT_OF_MEMORY;
+  uint8_t *base = NULL;
+  ta_error_t err = ta_os_reserve(total, align, (void **)&base);
+  if (err != TA_OK) return err;
+  uint8_t *segment = base + align - TA_SEGMENT_SIZE;
+  err = ta_os_commit(segment, header);
+  if (err == TA_OK) err = ta_os_commit(base + align, block_size);
+  if (err != TA_OK) {
+    ta_os_release(base, total);
+    return err;
+  }
+  *mapping = base;
+  *mapping_size = total;
+  *out_segment = (ta_segment_t *)(void *)segment;
+  *out_block = base + align;
+  *committed_end = TA_SEGMENT_SIZE + block_size;
+  return TA_OK;
+}
+
+void *ta_huge_alloc(ta_heap_t *heap, size_t size, size_t align, ta_error_t *err) {
+  ta_segment_t *segment = NULL;
+  uint8_t *block = NULL;
+  ta_arena_span_t span = {-1, 0, 0};
+  void *mapping = NULL;
+  size_t mapping_size = 0;
+  size_t committed_end = 0;
+  *err = huge_map(size, align, &segment, &block, &span, &mapping, &mapping_size, &committed_end);
+  if (*err != TA_OK) return NULL;
+  if (!ta_segment_map_covers((uintptr_t)block + size)) {
+    /* Beyond what the segment map covers: cannot be told apart from foreign
+     * memory later, so do not hand it out. */
+    if (mapping != NULL) {
+      ta_os_release(mapping, mapping_size);
+    } else {
+      ta_arena_give(span, true);
+    }
+    *err = TA_ERR_PLATFORM;
+    return NULL;
+  }
+  size_t seg_bytes = ta_align_up(committed_end, TA_SEGMENT_SIZE);
+  ta_segment_init(segment, heap, TA_PAGE_HUGE, seg_bytes);
+  segment->region = span.region;
+  segment->region_slot = span.slot;
+  segment->mapping = mapping;
+  segment->mapping_size = mapping_size;
+  segment->huge_size = (size_t)(((uint8_t *)segment + committed_end) - block);
+  ta_page_t *page = ta_segment_take_page(segment);
+  page->area = block;
+  page->used = 1;
+  page->capacity = 1;
+  page->reserved = 1;
+  page->in_full = true;
+  ((ta_block_t *)(void *)block)->free_mark = 0; /* the slot may hold an old mark */
+  if (((uintptr_t)block & ~(uintptr_t)TA_SEGMENT_MASK) != (uintptr_t)segment) {
+    ta_segment_map_set((uintptr_t)block, TA_CHUNK_AFTER_HEADER);
+  }
+  segment_list(heap, segment);
+  ta_list_push_back(&heap->full, &page->queue_node);
+  return block;
+}
+
+void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment) {
+  ta_list_remove(&heap->segments, &segment->heap_node);
+  if (segment->in_free_list) {
+    ta_list_remove(&heap->free_segments[segment->kind], &segment->free_node);
+    segment->in_free_list = false;
+  }
+  bool huge = segment->kind == TA_PAGE_HUGE;
+  ta_arena_span_t span = {segment->region, segment->region_slot, segment->size / TA_SEGMENT_SIZE};
+  void *mapping = segment->mapping;
+  size_t mapping_size = segment->mapping_size;
+  ta_segment_unmap(segment);
+  segment->cookie = 0;
+  if (mapping != NULL) {
+    ta_os_release(mapping, mapping_size);
+  } else {
+    ta_arena_give(span, huge);
+  }
+}

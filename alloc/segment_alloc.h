@@ -1,0 +1,27 @@
+/* Getting segments for a heap and giving them back: from the arena for the
+ * page kinds and small huge blocks, from the mapper for the rest. */
+#ifndef TINYALLOC_ALLOC_SEGMENT_ALLOC_H_
+#define TINYALLOC_ALLOC_SEGMENT_ALLOC_H_
+
+#include "alloc/heap.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A new segment of a page kind (small, medium or large) owned by heap, listed
+ * in heap->segments. NULL with *err set when memory could not be had. */
+ta_segment_t *ta_segment_alloc(ta_heap_t *heap, ta_page_kind_t kind, ta_error_t *err);
+
+/* A huge block of size bytes aligned to align in a segment of its own, whose
+ * page 0 is listed on heap->full. NULL with *err set on failure. */
+void *ta_huge_alloc(ta_heap_t *heap, size_t size, size_t align, ta_error_t *err);
+
+/* Unlists the segment from heap and returns its memory. */
+void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TINYALLOC_ALLOC_SEGMENT_ALLOC_H_ */

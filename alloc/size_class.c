@@ -1,0 +1,42 @@
+/* Size classes: 11 fine classes up to 128 bytes, then two per doubling (a power
+ * of two and about 1.41 times it, a multiple of 8), so that any request uses at
+ * least 70% of its block (tests/size_class_test checks every class). */
+#include "alloc/size_class.h"
+
+const uint32_t ta_class_size_table[TA_CLASS_COUNT] = {
+    16,    24,    32,    40,    48,    64,     80,     96,     128,    184,    256,
+    360,   512,   720,   1024,  1440,  2048,   2880,   4096,   5760,   8192,   11520,
+    16384, 23040, 32768, 46080, 65536, 92160, 131072, 184320, 262144, 368640,
+};
+
+/* The class of sizes 8i-7..8i is ta_small_class_lookup[i]; size_class_test
+ * checks it against a search of the class table. */
+const uint8_t ta_small_class_lookup[TA_SMALL_CLASS_LOOKUP_MAX / 8 + 1] = {
+    0, 0, 0, 1, 2, 3, 4, 5, 5, 6, 6, 7, 7, 8, 8, 8,
+    8, 9, 9, 9, 9, 9, 9, 9, 10, 10, 10, 10, 10, 10, 10, 10,
+    10, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 12, 12,
+    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
+    12, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13,
+    13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 14, 14, 14, 14, 14,
+    14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14,
+    14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14,
+    14,
+};
+
+/* Above 1 KiB the classes are 2^k and the one below it (about 2^k / 1.41):
+ * for a size in (2^(k-1), 2^k], it is one of two. The class of 2^k for k >= 10. */
+static unsigned pow2_class(unsigned k) { return 14u + 2u * (k - 10u); }
+
+unsigned ta_size_to_class_large(size_t size) {
+  /* k with 2^(k-1) < size <= 2^k */
+  unsigned k = 64u - (unsigned)__builtin_clzll((unsigned long long)(size - 1));
+  unsigned upper = pow2_class(k);
+  return (size <= ta_class_size_table[upper - 1]) ? upper - 1 : upper;
+}
+
+ta_page_kind_t ta_class_page_kind(unsigned cls) {
+  size_t size = ta_class_size(cls);
+  if (size <= 8192) return TA_PAGE_SMALL;
+  if (size <= 65536) return TA_PAGE_MEDIUM;
+  return TA_PAGE_LARGE;
+}

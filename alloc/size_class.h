@@ -1,0 +1,52 @@
+/* The 32 size classes of small and medium blocks, and which kind of page
+ * serves each. Requests above TA_CLASS_MAX_SIZE are huge blocks with a segment
+ * of their own. */
+#ifndef TINYALLOC_ALLOC_SIZE_CLASS_H_
+#define TINYALLOC_ALLOC_SIZE_CLASS_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TA_CLASS_COUNT 32
+#define TA_CLASS_MIN_SIZE ((size_t)16)      /* holds a free-list link and a free mark */
+#define TA_CLASS_MAX_SIZE ((size_t)368640)  /* 360 KiB */
+
+/* Page kinds, by the page size they use within a segment. */
+typedef enum ta_page_kind {
+  TA_PAGE_SMALL = 0,  /* 64 KiB pages, 64 per segment */
+  TA_PAGE_MEDIUM = 1, /* 512 KiB pages, 8 per segment */
+  TA_PAGE_LARGE = 2,  /* the whole segment is one page */
+  TA_PAGE_HUGE = 3,   /* one block in a segment sized for it */
+  TA_PAGE_KIND_COUNT = 4
+} ta_page_kind_t;
+
+#define TA_SMALL_CLASS_LOOKUP_MAX 1024
+
+extern const uint32_t ta_class_size_table[TA_CLASS_COUNT];
+extern const uint8_t ta_small_class_lookup[TA_SMALL_CLASS_LOOKUP_MAX / 8 + 1];
+
+/* For sizes above TA_SMALL_CLASS_LOOKUP_MAX: a leading-zero count and one
+ * comparison. */
+unsigned ta_size_to_class_large(size_t size);
+
+/* The class of the smallest block that holds size bytes; size <= TA_CLASS_MAX_SIZE.
+ * Constant time: a table lookup by size / 8 up to 1 KiB. */
+static inline unsigned ta_size_to_class(size_t size) {
+  if (size <= TA_SMALL_CLASS_LOOKUP_MAX) return ta_small_class_lookup[(size + 7) / 8];
+  return ta_size_to_class_large(size);
+}
+
+static inline size_t ta_class_size(unsigned cls) { return ta_class_size_table[cls]; }
+
+/* The page kind that serves blocks of class cls. */
+ta_page_kind_t ta_class_page_kind(unsigned cls);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TINYALLOC_ALLOC_SIZE_CLASS_H_ */

@@ -1,0 +1,75 @@
+// Size classes: 32 of them, size-to-class agrees with a search of the table,
+// and every class uses at least 70% of its block and of its page. Prints the
+// table (class size, worst request utilisation, page utilisation).
+#include "alloc/size_class.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "alloc/segment.h"
+
+namespace {
+
+unsigned SearchClass(size_t size) {
+  for (unsigned c = 0; c < TA_CLASS_COUNT; c++) {
+    if (ta_class_size(c) >= size) return c;
+  }
+  return TA_CLASS_COUNT;
+}
+
+TEST(SizeClass, ThereAre32IncreasingClassesOfWholeWords) {
+  ASSERT_EQ(TA_CLASS_COUNT, 32);
+  EXPECT_EQ(ta_class_size(0), TA_CLASS_MIN_SIZE);
+  EXPECT_EQ(ta_class_size(TA_CLASS_COUNT - 1), TA_CLASS_MAX_SIZE);
+  for (unsigned c = 1; c < TA_CLASS_COUNT; c++) {
+    EXPECT_GT(ta_class_size(c), ta_class_size(c - 1));
+    EXPECT_EQ(ta_class_size(c) % 8, 0u);
+  }
+}
+
+TEST(SizeClass, SizeToClassMatchesSearchForEverySize) {
+  for (size_t size = 0; size <= TA_CLASS_MAX_SIZE; size++) {
+    ASSERT_EQ(ta_size_to_class(size), SearchClass(size)) << "size " << size;
+  }
+}
+
+// The share of a page (its area, less any segment header) that holds blocks.
+double PageUtilisation(unsigned cls, size_t area) {
+  size_t size = ta_class_size(cls);
+  return (double)((area / size) * size) / (double)area;
+}
+
+TEST(SizeClass, EveryClassUsesAtLeast70PercentOfBlockAndPage) {
+  size_t header = sizeof(ta_segment_t);
+  header = (header + TA_SEGMENT_HEADER_ALIGN - 1) / TA_SEGMENT_HEADER_ALIGN * TA_SEGMENT_HEADER_ALIGN;
+  std::printf("class  size     kind    worst-request  page  first-page\n");
+  for (unsigned c = 0; c < TA_CLASS_COUNT; c++) {
+    size_t size = ta_class_size(c);
+    // The smallest request that maps here; class 0 also serves requests
+    // below the minimum block, which is the floor every block pays.
+    size_t smallest = c == 0 ? TA_CLASS_MIN_SIZE : ta_class_size(c - 1) + 1;
+    double request = (double)smallest / (double)size;
+    size_t page = 0;
+    const char *kind = "";
+    switch (ta_class_page_kind(c)) {
+      case TA_PAGE_SMALL: page = (size_t)1 << TA_SMALL_PAGE_SHIFT; kind = "small"; break;
+      case TA_PAGE_MEDIUM: page = (size_t)1 << TA_MEDIUM_PAGE_SHIFT; kind = "medium"; break;
+      default: page = TA_SEGMENT_SIZE; kind = "large"; break;
+    }
+    double full_page = PageUtilisation(c, page);
+    double first_page = PageUtilisation(c, page - header);
+    std::printf("%5u  %7zu  %-6s  %6.1f%%        %5.1f%%  %5.1f%%\n", c, size, kind,
+                100 * request, 100 * full_page, 100 * first_page);
+    EXPECT_GE(request, 0.70) << "class " << c;
+    EXPECT_GE(full_page, 0.70) << "class " << c;
+    EXPECT_GE(first_page, 0.70) << "class " << c;
+    EXPECT_EQ(ta_size_to_class(smallest), c);
+  }
+}
+
+TEST(SizeClass, HeaderLeavesRoomInTheFirstPage) {
+  EXPECT_LT(sizeof(ta_segment_t), TA_SEGMENT_HEADER_ALIGN);
+}
+
+}  // namespace

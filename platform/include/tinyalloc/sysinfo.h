@@ -1,0 +1,32 @@
+/* Facts about the OS and machine, read once at first use, so that the
+ * allocator has no #ifdef and no magic page or line sizes. */
+#ifndef TINYALLOC_SYSINFO_H_
+#define TINYALLOC_SYSINFO_H_
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The tag is not "ta_sysinfo": in C++ the function ta_sysinfo() would hide a
+ * struct of that name (g++ -Wshadow rejects it). */
+typedef struct ta_sysinfo_s {
+  size_t page_size;          /* unit of commit and protection */
+  size_t alloc_granularity;  /* reservations start on multiples of this
+                                (64 KiB on Windows, the page size on POSIX) */
+  size_t cache_line;         /* L1 data cache line; 64 when the OS won't say */
+  size_t huge_page_size;     /* 0 when the OS has none or won't say */
+  bool overcommit;           /* committed memory is only backed when touched */
+} ta_sysinfo_t;
+
+/* The facts, filled on the first call (thread-safe), constant afterwards.
+ * Never NULL; every size is a power of two (huge_page_size may be 0). */
+const ta_sysinfo_t *ta_sysinfo(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TINYALLOC_SYSINFO_H_ */

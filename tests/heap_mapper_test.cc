@@ -1,0 +1,169 @@
+// The allocator against the platform's test mappers: out of memory is an error
+// return and the heap survives it; every byte reserved is released once the
+// heaps are gone; freeing a huge block gives its memory back to the OS.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#ifdef __linux__
+#include <unistd.h>
+#endif
+
+#include "tinyalloc/mapper.h"
+#include "tinyalloc/testing/counting_mapper.h"
+#include "tinyalloc/testing/failing_mapper.h"
+#include "tinyalloc/tinyalloc.h"
+
+namespace {
+
+ta_layout_t Layout(size_t size, size_t align = 8) {
+  ta_layout_t layout;
+  EXPECT_EQ(ta_layout_make(size, align, &layout), TA_OK);
+  return layout;
+}
+
+// Installs a mapper for one test and puts the default back afterwards.
+class MapperScope {
+ public:
+  explicit MapperScope(const ta_mapper_t *mapper) { EXPECT_EQ(ta_mapper_set(mapper), TA_OK); }
+  ~MapperScope() { EXPECT_EQ(ta_mapper_set(nullptr), TA_OK); }
+};
+
+TEST(HeapMapper, MapperCannotChangeWhileAHeapLives) {
+  ta_heap_t *heap = ta_heap_new();
+  ASSERT_NE(heap, nullptr);
+  void *p = ta_heap_alloc(heap, Layout(100));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(ta_mapper_set(ta_mapper_default()), TA_ERR_IN_USE);
+  ta_heap_destroy(heap);
+  EXPECT_EQ(ta_os_live_reservations(), 0u);
+  EXPECT_EQ(ta_mapper_set(ta_mapper_default()), TA_OK);
+}
+
+TEST(HeapMapper, EveryReservationIsReleasedAfterTheLastHeap) {
+  ta_counting_mapper_t *counting = ta_counting_mapper_new(ta_mapper_default());
+  {
+    MapperScope scope(ta_counting_mapper_table(counting));
+    std::vector<ta_heap_t *> heaps;
+    for (int h = 0; h < 3; h++) heaps.push_back(ta_heap_new());
+    for (int i = 0; i < 20000; i++) {
+      ta_heap_t *heap = heaps[i % 3];
+      size_t size = (i % 97 == 0) ? (size_t)(i % 7 + 1) << 20 : (size_t)(i * 37 % 70000);
+      void *p = ta_heap_alloc(heap, Layout(size, (size_t)1 << (i % 14)));
+      ASSERT_NE(p, nullptr);
+      if (i % 3 == 0) ta_heap_free(heap, p, Layout(size, (size_t)1 << (i % 14)));
+    }
+    ta_counting_stats_t during = ta_counting_mapper_stats(counting);
+    EXPECT_GT(during.live_reservations, 0u);
+    EXPECT_GT(during.committed_bytes, 0u);
+    for (ta_heap_t *heap : heaps) ta_heap_destroy(heap);
+  }
+  ta_counting_stats_t after = ta_counting_mapper_stats(counting);
+  std::printf("counting mapper: %zu reserves, %zu commits, %zu decommits, %zu releases, "
+              "peak %zu MiB reserved\n",
+              after.calls[TA_MAPPER_RESERVE], after.calls[TA_MAPPER_COMMIT],
+              after.calls[TA_MAPPER_DECOMMIT], after.calls[TA_MAPPER_RELEASE],
+              after.peak_reserved_bytes >> 20);
+  EXPECT_EQ(after.violations, 0u);
+  EXPECT_EQ(after.live_reservations, 0u);
+  EXPECT_EQ(after.reserved_bytes, 0u);
+  EXPECT_EQ(after.committed_bytes, 0u);
+  EXPECT_TRUE(ta_counting_mapper_all_released(counting));
+  ta_counting_mapper_free(counting);
+}
+
+// Each kind of mapper call fails from some point on: allocations that need it
+// return NULL with TA_ERR_OUT_OF_MEMORY, and once the OS relents the same heap
+// allocates again.
+TEST(HeapMapper, OutOfMemoryIsAnErrorAndTheHeapRecovers) {
+  for (ta_mapper_op_t op : {TA_MAPPER_RESERVE, TA_MAPPER_COMMIT}) {
+    ta_failing_mapper_t *failing = ta_failing_mapper_new(ta_mapper_default());
+    {
+      MapperScope scope(ta_failing_mapper_table(failing));
+      ta_heap_t *heap = ta_heap_new();
+      ASSERT_NE(heap, nullptr);
+      std::vector<std::pair<void *, size_t>> live;
+      for (size_t i = 0; i < 50; i++) {
+        size_t size = 1000 + i * 50000;
+        void *p = ta_heap_alloc(heap, Layout(size));
+        ASSERT_NE(p, nullptr);
+        live.push_back({p, size});
+      }
+      ta_failing_mapper_fail_from(failing, op, ta_failing_mapper_calls(failing, op));
+      size_t failures = 0;
+      for (size_t i = 0; i < 200; i++) {
+        size_t size = (i % 2) ? (size_t)8 << 20 : 500 + i * 100000;
+        void *p = ta_heap_alloc(heap, Layout(size));
+        if (p == nullptr) {
+          EXPECT_EQ(ta_heap_last_error(heap), TA_ERR_OUT_OF_MEMORY);
+          failures++;
+        } else {
+          std::memset(p, 1, size);
+          live.push_back({p, size});
+        }
+      }
+      EXPECT_GT(failures, 0u) << "op " << op;
+      EXPECT_GT(ta_failing_mapper_failures(failing, op), 0u);
+      ta_failing_mapper_fail_none(failing);
+      void *after = ta_heap_alloc(heap, Layout((size_t)8 << 20));
+      EXPECT_NE(after, nullptr);
+      ta_heap_free(heap, after, Layout((size_t)8 << 20));
+      for (auto &block : live) ta_heap_free(heap, block.first, Layout(block.second));
+      ta_heap_destroy(heap);
+    }
+    ta_failing_mapper_free(failing);
+    EXPECT_EQ(ta_os_live_reservations(), 0u);
+  }
+}
+
+TEST(HeapMapper, HeapNewFailsCleanlyWhenTheOsRefuses) {
+  ta_failing_mapper_t *failing = ta_failing_mapper_new(ta_mapper_default());
+  {
+    MapperScope scope(ta_failing_mapper_table(failing));
+    ta_failing_mapper_fail_from(failing, TA_MAPPER_COMMIT, 0);
+    EXPECT_EQ(ta_heap_new(), nullptr);
+    EXPECT_NE(ta_last_os_error(), 0);
+    EXPECT_EQ(ta_os_live_reservations(), 0u);
+  }
+  ta_failing_mapper_free(failing);
+}
+
+#ifdef __linux__
+// Resident bytes of this process, from /proc (statm counts pages).
+size_t ResidentBytes() {
+  FILE *f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  unsigned long size = 0, resident = 0;
+  int got = std::fscanf(f, "%lu %lu", &size, &resident);
+  std::fclose(f);
+  return got == 2 ? resident * (size_t)sysconf(_SC_PAGESIZE) : 0;
+}
+
+TEST(HeapMapper, FreeingAHugeBlockLowersResidentMemory) {
+  ta_heap_t *heap = ta_heap_new();
+  ASSERT_NE(heap, nullptr);
+  const size_t size = (size_t)64 << 20;
+  for (size_t align : {(size_t)64, (size_t)8 << 20}) {
+    void *p = ta_heap_alloc(heap, Layout(size, align));
+    ASSERT_NE(p, nullptr);
+    std::memset(p, 0xCD, size);
+    size_t touched = ResidentBytes();
+    ta_heap_free(heap, p, Layout(size, align));
+    size_t after = ResidentBytes();
+    EXPECT_GT(touched, after + size / 2) << "align " << align;
+  }
+  // A smaller huge block from the arena: decommitted at once too.
+  const size_t arena_size = (size_t)20 << 20;
+  void *q = ta_heap_alloc(heap, Layout(arena_size));
+  ASSERT_NE(q, nullptr);
+  std::memset(q, 0xCD, arena_size);
+  size_t touched = ResidentBytes();
+  ta_heap_free(heap, q, Layout(arena_size));
+  EXPECT_GT(touched, ResidentBytes() + arena_size / 2);
+  ta_heap_destroy(heap);
+}
+#endif
+
+}  // namespace

@@ -1,0 +1,281 @@
+// The public heap API against its contract (../shared/docs/api.md): layouts,
+// alignment, usable size, contents, non-overlap, destroy, misuse.
+#include "tinyalloc/tinyalloc.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <random>
+#include <set>
+#include <vector>
+
+namespace {
+
+ta_layout_t Layout(size_t size, size_t align = 8) {
+  ta_layout_t layout;
+  EXPECT_EQ(ta_layout_make(size, align, &layout), TA_OK);
+  return layout;
+}
+
+// memcmp against a pattern: sanitizers check it as one range, not byte by byte.
+bool AllBytesAre(const unsigned char *p, size_t n, unsigned char value) {
+  static std::vector<unsigned char> pattern;
+  if (pattern.size() < n) pattern.resize(n);
+  std::memset(pattern.data(), value, n);
+  return std::memcmp(p, pattern.data(), n) == 0;
+}
+
+class HeapTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    heap_ = ta_heap_new();
+    ASSERT_NE(heap_, nullptr);
+  }
+  void TearDown() override { ta_heap_destroy(heap_); }
+  ta_heap_t *heap_ = nullptr;
+};
+
+TEST(Layout, AcceptsPowersOfTwoAndRejectsTheRest) {
+  ta_layout_t layout{123, 456};
+  EXPECT_EQ(ta_layout_make(10, 1, &layout), TA_OK);
+  EXPECT_EQ(layout.size, 10u);
+  EXPECT_EQ(layout.align, 1u);
+  EXPECT_EQ(ta_layout_make(0, TA_LAYOUT_MAX_ALIGN, &layout), TA_OK);
+  ta_layout_t untouched{1, 2};
+  EXPECT_EQ(ta_layout_make(10, 0, &untouched), TA_ERR_INVALID_LAYOUT);
+  EXPECT_EQ(ta_layout_make(10, 3, &untouched), TA_ERR_INVALID_LAYOUT);
+  EXPECT_EQ(ta_layout_make(10, 48, &untouched), TA_ERR_INVALID_LAYOUT);
+  EXPECT_EQ(ta_layout_make(10, TA_LAYOUT_MAX_ALIGN * 2, &untouched), TA_ERR_INVALID_LAYOUT);
+  EXPECT_EQ(ta_layout_make((size_t)PTRDIFF_MAX + 1, 1, &untouched), TA_ERR_INVALID_LAYOUT);
+  EXPECT_EQ(ta_layout_make(SIZE_MAX, 1, &untouched), TA_ERR_INVALID_LAYOUT);
+  EXPECT_EQ(untouched.size, 1u);
+  EXPECT_EQ(untouched.align, 2u);
+  EXPECT_EQ(ta_layout_make(1, 1, nullptr), TA_ERR_INVALID_ARGUMENT);
+}
+
+TEST_F(HeapTest, SizeZeroGivesUniqueFreeablePointers) {
+  void *a = ta_heap_alloc(heap_, Layout(0, 1));
+  void *b = ta_heap_alloc(heap_, Layout(0, 1));
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_NE(a, b);
+  ta_heap_free(heap_, a, Layout(0, 1));
+  ta_heap_free(heap_, b, Layout(0, 1));
+  EXPECT_EQ(ta_heap_last_error(heap_), TA_OK);
+}
+
+TEST_F(HeapTest, EveryPowerOfTwoAlignmentUpTo64MiB) {
+  for (unsigned shift = 0; shift <= 26; shift++) {
+    size_t align = (size_t)1 << shift;
+    for (size_t size : {(size_t)0, (size_t)1, (size_t)100, align, align + 1, (size_t)500000}) {
+      ta_layout_t layout = Layout(size, align);
+      void *p = ta_heap_alloc(heap_, layout);
+      ASSERT_NE(p, nullptr) << "size " << size << " align " << align;
+      EXPECT_EQ((uintptr_t)p % align, 0u) << "size " << size << " align " << align;
+      EXPECT_GE(ta_usable_size(p), size);
+      std::memset(p, 0xA5, size);
+      ta_heap_free(heap_, p, layout);
+      ASSERT_EQ(ta_heap_last_error(heap_), TA_OK) << "size " << size << " align " << align;
+    }
+  }
+}
+
+TEST_F(HeapTest, UsableSizeCoversRequestAndAllOfItIsWritable) {
+  std::mt19937_64 rng(1);
+  for (int i = 0; i < 1200; i++) {
+    size_t size = rng() % (i < 1000 ? 1024 : 2 * 1024 * 1024);
+    ta_layout_t layout = Layout(size);
+    auto *p = static_cast<unsigned char *>(ta_heap_alloc(heap_, layout));
+    ASSERT_NE(p, nullptr);
+    size_t usable = ta_usable_size(p);
+    ASSERT_GE(usable, size);
+    std::memset(p, 0x5A, usable);
+    // Any size between the request and the usable size frees the block.
+    ta_heap_free(heap_, p, Layout(size + (usable - size) / 2));
+    ASSERT_EQ(ta_heap_last_error(heap_), TA_OK);
+  }
+}
+
+// A randomized walk with a shadow copy of every live block: contents are kept,
+// blocks never overlap, alignment holds.
+TEST_F(HeapTest, RandomWalkKeepsContentsAndNeverOverlaps) {
+  struct Live {
+    ta_layout_t layout;
+    unsigned char fill;
+  };
+  std::map<uintptr_t, Live> live;
+  std::mt19937_64 rng(42);
+  for (int step = 0; step < 30000; step++) {
+    if (live.empty() || rng() % 100 < 55) {
+      size_t size;
+      switch (rng() % 10) {
+        case 0: size = rng() % 600000; break;
+        case 1: size = rng() % 40000; break;
+        default: size = rng() % 512; break;
+      }
+      size_t align = (size_t)1 << (rng() % 13);
+      ta_layout_t layout = Layout(size, align);
+      auto *p = static_cast<unsigned char *>(ta_heap_alloc(heap_, layout));
+      ASSERT_NE(p, nullptr);
+      ASSERT_EQ((uintptr_t)p % align, 0u);
+      uintptr_t addr = (uintptr_t)p;
+      auto next = live.lower_bound(addr);
+      if (next != live.end()) {
+        ASSERT_LE(addr + size, next->first) << "overlaps the next block";
+      }
+      if (next != live.begin()) {
+        auto prev = std::prev(next);
+        ASSERT_LE(prev->first + prev->second.layout.size, addr) << "overlaps the previous block";
+      }
+      unsigned char fill = (unsigned char)rng();
+      std::memset(p, fill, size);
+      live[addr] = Live{layout, fill};
+    } else {
+      auto it = live.begin();
+      std::advance(it, (long)(rng() % live.size()));
+      auto *p = reinterpret_cast<unsigned char *>(it->first);
+      ASSERT_TRUE(AllBytesAre(p, it->second.layout.size, it->second.fill))
+          << "a live block changed";
+      ta_heap_free(heap_, p, it->second.layout);
+      ASSERT_EQ(ta_heap_last_error(heap_), TA_OK);
+      live.erase(it);
+    }
+  }
+  for (auto &entry : live) {
+    ta_heap_free(heap_, reinterpret_cast<void *>(entry.first), entry.second.layout);
+  }
+  EXPECT_EQ(ta_heap_last_error(heap_), TA_OK);
+}
+
+TEST(Heap, DestroyWithLiveBlocksThenANewHeapWorks) {
+  for (int round = 0; round < 3; round++) {
+    ta_heap_t *heap = ta_heap_new();
+    ASSERT_NE(heap, nullptr);
+    for (int i = 0; i < 5000; i++) {
+      ASSERT_NE(ta_heap_alloc(heap, Layout((size_t)(i % 3000))), nullptr);
+    }
+    ASSERT_NE(ta_heap_alloc(heap, Layout(10 << 20, 4096)), nullptr);
+    ta_heap_destroy(heap);
+  }
+  ta_heap_destroy(nullptr);
+}
+
+TEST_F(HeapTest, InvalidLayoutsAreRefusedWithAnError) {
+  EXPECT_EQ(ta_heap_alloc(heap_, ta_layout_t{16, 3}), nullptr);
+  EXPECT_EQ(ta_heap_last_error(heap_), TA_ERR_INVALID_LAYOUT);
+  EXPECT_EQ(ta_heap_alloc(heap_, ta_layout_t{16, 0}), nullptr);
+  EXPECT_EQ(ta_heap_last_error(heap_), TA_ERR_INVALID_LAYOUT);
+  EXPECT_EQ(ta_heap_alloc(heap_, ta_layout_t{SIZE_MAX - 4, 8}), nullptr);
+  EXPECT_EQ(ta_heap_last_error(heap_), TA_ERR_INVALID_LAYOUT);
+  void *p = ta_heap_alloc(heap_, Layout(32));
+  ASSERT_NE(p, nullptr);
+  ta_heap_free(heap_, p, ta_layout_t{32, 6});
+  EXPECT_EQ(ta_heap_last_error(heap_), TA_ERR_INVALID_LAYOUT);
+  ta_heap_free(heap_, p, Layout(32));  // still live: the bad free did nothing
+}
+
+TEST_F(HeapTest, HugeSizesFailWithOutOfMemoryAndTheHeapGoesOn) {
+  ta_layout_t huge = Layout((size_t)PTRDIFF_MAX - 4096, 8);
+  EXPECT_EQ(ta_heap_alloc(heap_, huge), nullptr);
+  EXPECT_EQ(ta_heap_last_error(heap_), TA_ERR_OUT_OF_MEMORY);
+  void *p = ta_heap_alloc(heap_, Layout(100));
+  ASSERT_NE(p, nullptr);
+  ta_heap_free(heap_, p, Layout(100));
+}
+
+TEST_F(HeapTest, NullArgumentsAreNoOpsOrErrors) {
+  ta_heap_free(heap_, nullptr, Layout(8));
+  EXPECT_EQ(ta_heap_last_error(heap_), TA_OK);
+  EXPECT_EQ(ta_heap_alloc(nullptr, Layout(8)), nullptr);
+  EXPECT_EQ(ta_heap_last_error(nullptr), TA_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(ta_usable_size(nullptr), 0u);
+}
+
+TEST_F(HeapTest, ForeignPointersAreRefused) {
+  void *from_malloc = std::malloc(64);
+  ta_heap_free(heap_, from_malloc, Layout(64));
+  EXPECT_EQ(ta_heap_last_error(heap_), TA_ERR_INVALID_POINTER);
+  EXPECT_EQ(ta_usable_size(from_malloc), 0u);
+  std::free(from_malloc);
+  int on_stack = 0;
+  ta_heap_free(heap_, &on_stack, Layout(sizeof on_stack));
+  EXPECT_EQ(ta_heap_last_error(heap_), TA_ERR_INVALID_POINTER);
+  static char in_data[64];
+  ta_heap_free(heap_, in_data, Layout(64));
+  EXPECT_EQ(ta_heap_last_error(heap_), TA_ERR_INVALID_POINTER);
+}
+
+TEST_F(HeapTest, InteriorPointersAreRefusedAndTheBlockStaysLive) {
+  for (size_t size : {(size_t)24, (size_t)100, (size_t)3000, (size_t)40000, (size_t)300000,
+                      (size_t)5 << 20}) {
+    auto *p = static_cast<unsigned char *>(ta_heap_alloc(heap_, Layout(size)));
+    ASSERT_NE(p, nullptr);
+    std::memset(p, 7, size);
+    ta_heap_free(heap_, p + 8, Layout(8));
+    EXPECT_EQ(ta_heap_last_error(heap_), TA_ERR_INVALID_POINTER) << size;
+    ta_heap_free(heap_, p + size / 2 + 8, Layout(1));
+    EXPECT_EQ(ta_heap_last_error(heap_), TA_ERR_INVALID_POINTER) << size;
+    ASSERT_TRUE(AllBytesAre(p, size, 7)) << size;
+    ta_heap_free(heap_, p, Layout(size));
+  }
+}
+
+TEST_F(HeapTest, DoubleFreesAreDetected) {
+  for (size_t size : {(size_t)16, (size_t)200, (size_t)9000, (size_t)100000, (size_t)3 << 20}) {
+    void *keep = ta_heap_alloc(heap_, Layout(size));  // keeps the page in use
+    void *p = ta_heap_alloc(heap_, Layout(size));
+    ASSERT_NE(p, nullptr);
+    ta_heap_free(heap_, p, Layout(size));
+    ASSERT_EQ(ta_heap_last_error(heap_), TA_OK) << size;
+    ta_heap_free(heap_, p, Layout(size));
+    EXPECT_EQ(ta_heap_last_error(heap_), TA_ERR_INVALID_POINTER) << size;
+    // The free lists are intact: the next two allocations are distinct.
+    void *a = ta_heap_alloc(heap_, Layout(size));
+    void *b = ta_heap_alloc(heap_, Layout(size));
+    ASSERT_NE(a, nullptr);
+    ASSERT_NE(b, nullptr);
+    EXPECT_NE(a, b);
+    ta_heap_free(heap_, a, Layout(size));
+    ta_heap_free(heap_, b, Layout(size));
+    ta_heap_free(heap_, keep, Layout(size));
+    ta_heap_free(heap_, keep, Layout(size));  // and the last free of a page too
+    EXPECT_EQ(ta_heap_last_error(heap_), TA_ERR_INVALID_POINTER) << size;
+    ta_heap_t *fresh = ta_heap_new();  // a clean last error for the next round
+    ta_heap_destroy(heap_);
+    heap_ = fresh;
+  }
+}
+
+TEST_F(HeapTest, ASizeLargerThanTheBlockIsRefused) {
+  void *p = ta_heap_alloc(heap_, Layout(40));
+  ASSERT_NE(p, nullptr);
+  ta_heap_free(heap_, p, Layout(ta_usable_size(p) + 1));
+  EXPECT_EQ(ta_heap_last_error(heap_), TA_ERR_INVALID_POINTER);
+  ta_heap_free(heap_, p, Layout(40));
+}
+
+TEST_F(HeapTest, BlocksFreedThroughAnotherLiveHeapGoBackToTheirOwner) {
+  ta_heap_t *other = ta_heap_new();
+  ASSERT_NE(other, nullptr);
+  std::vector<void *> blocks;
+  for (int i = 0; i < 3000; i++) blocks.push_back(ta_heap_alloc(heap_, Layout(64)));
+  blocks.push_back(ta_heap_alloc(heap_, Layout(6 << 20)));
+  for (size_t i = 0; i + 1 < blocks.size(); i++) ta_heap_free(other, blocks[i], Layout(64));
+  ta_heap_free(other, blocks.back(), Layout(6 << 20));
+  EXPECT_EQ(ta_heap_last_error(other), TA_OK);
+  ta_heap_free(other, blocks[0], Layout(64));
+  EXPECT_EQ(ta_heap_last_error(other), TA_ERR_INVALID_POINTER) << "remote double free";
+  // The owner reuses every block once it collects them: after at most a
+  // page's worth of fresh blocks, all 3000 come back.
+  std::set<void *> again;
+  for (int i = 0; i < 5000; i++) again.insert(ta_heap_alloc(heap_, Layout(64)));
+  size_t reused = 0;
+  for (size_t i = 0; i + 1 < blocks.size(); i++) reused += again.count(blocks[i]);
+  EXPECT_EQ(reused, 3000u);
+  ta_heap_destroy(other);
+}
+
+}  // namespace
