@@ -272,18 +272,19 @@ static void free_huge(ta_heap_t *heap, ta_segment_t *segment, void *ptr, ta_layo
     free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
     return;
   }
-  if (segment->heap == heap) {
-    ta_list_remove(&heap->full, &page->queue_node);
-    ta_segment_free(heap, segment);
-    return;
-  }
-  /* Owned by another heap: its owner unlists and frees it (heap_collect_remote).
-   * Only one free may get this far: a second one finds the mark. */
+  /* A block already freed through another heap waits, marked, for its owner
+   * to collect it: a second free of either kind finds the mark. */
   ta_block_t *block = (ta_block_t *)ptr;
   if (block->free_mark == ta_block_free_mark(block)) {
     free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
     return;
   }
+  if (segment->heap == heap) {
+    ta_list_remove(&heap->full, &page->queue_node);
+    ta_segment_free(heap, segment);
+    return;
+  }
+  /* Owned by another heap: its owner unlists and frees it (heap_collect_remote). */
   block->free_mark = ta_block_free_mark(block);
   free_remote(segment, page, block);
 }
@@ -312,7 +313,7 @@ void ta_heap_free(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
   uintptr_t area = (uintptr_t)page->area;
   size_t off = addr - area;
   if (TA_UNLIKELY(!page->in_use || addr < area ||
-                  off >= (size_t)page->capacity * page->block_size)) {
+                  off >= (size_t)ta_page_capacity(page) * page->block_size)) {
     free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
     return;
   }
@@ -331,13 +332,16 @@ void ta_heap_free(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
     free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
     return;
   }
-  if (TA_UNLIKELY(block->free_mark == ta_block_free_mark(block)) &&
-      ta_page_holds_free(page, block)) {
-    free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
-    return;
-  }
-  block->free_mark = ta_block_free_mark(block);
+  bool marked_free = block->free_mark == ta_block_free_mark(block);
   if (TA_LIKELY(segment->heap == heap)) {
+    /* A live block's mark is cleared when it is handed out, so a matching mark
+     * means a double free unless the program wrote that very value: the free
+     * lists tell for sure. */
+    if (TA_UNLIKELY(marked_free) && ta_page_holds_free(page, block)) {
+      free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
+      return;
+    }
+    block->free_mark = ta_block_free_mark(block);
     block->next = page->local_free;
     page->local_free = block;
     if (TA_UNLIKELY(--page->used == 0)) {
@@ -348,6 +352,12 @@ void ta_heap_free(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
     }
     return;
   }
+  /* The owner's free lists may change under us: trust the mark alone. */
+  if (TA_UNLIKELY(marked_free)) {
+    free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
+    return;
+  }
+  block->free_mark = ta_block_free_mark(block);
   free_remote(segment, page, block);
 }
 

@@ -10,7 +10,7 @@ void ta_page_init(ta_segment_t *segment, ta_page_t *page, unsigned cls) {
   page->block_size = (uint32_t)block_size;
   page->divisor = UINT64_MAX / block_size + 1;
   page->reserved = (uint32_t)(ta_page_area_size(segment, page) / block_size);
-  page->capacity = 0;
+  ta_page_set_capacity(page, 0);
   page->used = 0;
   page->free = NULL;
   page->local_free = NULL;
@@ -23,8 +23,9 @@ static void page_extend(ta_page_t *page) {
   size_t bsize = page->block_size;
   size_t count = ta_sysinfo()->page_size / bsize;
   if (count < 1) count = 1;
-  if (count > page->reserved - page->capacity) count = page->reserved - page->capacity;
-  uint8_t *first = page->area + (size_t)page->capacity * bsize;
+  uint32_t capacity = ta_page_capacity(page);
+  if (count > page->reserved - capacity) count = page->reserved - capacity;
+  uint8_t *first = page->area + (size_t)capacity * bsize;
   ta_block_t *prev = NULL;
   for (size_t i = count; i-- > 0;) {
     ta_block_t *block = (ta_block_t *)(void *)(first + i * bsize);
@@ -33,7 +34,7 @@ static void page_extend(ta_page_t *page) {
     prev = block;
   }
   page->free = prev;
-  page->capacity += (uint32_t)count;
+  ta_page_set_capacity(page, capacity + (uint32_t)count);
 }
 
 uint32_t ta_page_collect_remote(ta_page_t *page) {
@@ -59,7 +60,7 @@ bool ta_page_refill(ta_page_t *page) {
     page->local_free = NULL;
     return true;
   }
-  if (page->capacity < page->reserved) {
+  if (ta_page_capacity(page) < page->reserved) {
     page_extend(page);
     return true;
   }
@@ -86,6 +87,6 @@ uint8_t *ta_page_block_start(const ta_page_t *page, const void *ptr) {
   if (addr < area) return NULL;
   size_t off = addr - area;
   uint32_t index = ta_page_block_index(page, off);
-  if (index >= page->capacity) return NULL;
+  if (index >= ta_page_capacity(page)) return NULL;
   return page->area + (size_t)index * page->block_size;
 }

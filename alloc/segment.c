@@ -77,7 +77,7 @@ bool ta_segment_return_page(ta_segment_t *segment, ta_page_t *page) {
   page->free = NULL;
   page->local_free = NULL;
   page->used = 0;
-  page->capacity = 0;
+  ta_page_set_capacity(page, 0);
   atomic_store_explicit(&page->remote_free, 0, memory_order_relaxed);
   segment->free_pages |= UINT64_C(1) << index;
   segment->pages_in_use--;

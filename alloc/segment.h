@@ -45,7 +45,9 @@ typedef struct ta_page {
   ta_block_t *free;       /* allocate from here */
   ta_block_t *local_free; /* the owner frees here */
   uint32_t used;          /* blocks handed out and not yet collected back */
-  uint32_t capacity;      /* blocks carved out so far (lazily) */
+  /* Blocks carved out so far (lazily). Atomic because frees through other
+   * heaps read it to validate a pointer while the owner may be carving more. */
+  _Atomic(uint32_t) capacity;
   uint32_t reserved;      /* blocks that fit the page */
   uint32_t block_size;
   uint64_t divisor; /* ceil(2^64 / block_size): divisibility by multiplication */
@@ -122,6 +124,14 @@ bool ta_segment_return_page(ta_segment_t *segment, ta_page_t *page);
 
 /* Clears the segment's marks in the segment map, before its memory goes away. */
 void ta_segment_unmap(ta_segment_t *segment);
+
+static inline uint32_t ta_page_capacity(const ta_page_t *page) {
+  return atomic_load_explicit(&page->capacity, memory_order_relaxed);
+}
+
+static inline void ta_page_set_capacity(ta_page_t *page, uint32_t capacity) {
+  atomic_store_explicit(&page->capacity, capacity, memory_order_relaxed);
+}
 
 /* For a page serving blocks of `block_size`: the index of the block that
  * contains offset `off` into the area. */

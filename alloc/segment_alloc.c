@@ -118,7 +118,7 @@ void *ta_huge_alloc(ta_heap_t *heap, size_t size, size_t align, ta_error_t *err)
   ta_page_t *page = ta_segment_take_page(segment);
   page->area = block;
   page->used = 1;
-  page->capacity = 1;
+  ta_page_set_capacity(page, 1);
   page->reserved = 1;
   page->in_full = true;
   ((ta_block_t *)(void *)block)->free_mark = 0; /* the slot may hold an old mark */

@@ -1,0 +1,219 @@
+// Many heaps on many threads: producer/consumer hand-offs freed through the
+// receiving heap (remote frees), heaps destroyed and re-created while others
+// run, random sizes and alignments, every block's contents checked before it
+// is freed, and at the end a counting mapper proves nothing stays reserved.
+//
+// Runs for TA_STRESS_SECONDS (default 3) seconds; set it higher to soak, e.g.
+//   bazel test --config=tsan //tests:stress_test --test_env=TA_STRESS_SECONDS=600
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "tinyalloc/mapper.h"
+#include "tinyalloc/testing/counting_mapper.h"
+#include "tinyalloc/tinyalloc.h"
+
+namespace {
+
+constexpr int kWorkers = 4;
+
+struct Block {
+  unsigned char *ptr;
+  ta_layout_t layout;
+  unsigned char fill;
+};
+
+// A mutex-guarded queue: the test's own hand-off; the allocator under test
+// sees only the cross-heap frees that follow.
+class Inbox {
+ public:
+  void Push(const Block &b) {
+    std::lock_guard<std::mutex> lock(mu_);
+    q_.push_back(b);
+  }
+  bool Pop(Block *b) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (q_.empty()) return false;
+    *b = q_.front();
+    q_.pop_front();
+    return true;
+  }
+
+ private:
+  std::mutex mu_;
+  std::deque<Block> q_;
+};
+
+int StressSeconds() {
+  const char *env = std::getenv("TA_STRESS_SECONDS");
+  int s = env != nullptr ? std::atoi(env) : 3;
+  return s > 0 ? s : 3;
+}
+
+ta_layout_t RandomLayout(std::mt19937_64 &rng) {
+  size_t size;
+  switch (rng() % 128) {
+    case 0: size = (size_t)(1 + rng() % 4) << 20; break;  // huge
+    case 1: case 2: case 3: case 4:
+      size = 20000 + rng() % 350000; break;              // medium/large classes
+    default: size = rng() % 2048; break;
+  }
+  size_t align = (size_t)1 << (rng() % 13);
+  if (rng() % 64 == 0) align = (size_t)1 << (13 + rng() % 10);  // up to 4 MiB
+  ta_layout_t layout;
+  ta_layout_make(size, align, &layout);
+  return layout;
+}
+
+bool Intact(const Block &b) {
+  for (size_t i = 0; i < b.layout.size; i += 61) {
+    if (b.ptr[i] != b.fill) return false;
+  }
+  return b.layout.size == 0 || b.ptr[b.layout.size - 1] == b.fill;
+}
+
+struct Shared {
+  Inbox inbox[kWorkers];
+  std::atomic<long> outstanding[kWorkers];  // blocks a worker's heap owns that others hold
+  std::atomic<bool> stop{false};
+  std::atomic<long> failures{0};
+  std::atomic<long> ops{0};
+  std::atomic<long> remote_frees{0};
+  std::atomic<long> heaps_made{0};
+};
+
+// Frees a block received from another worker through this worker's heap.
+void FreeReceived(Shared &s, ta_heap_t *heap, const Block &b, int owner) {
+  if (!Intact(b)) s.failures++;
+  ta_heap_free(heap, b.ptr, b.layout);
+  s.outstanding[owner]--;
+  s.remote_frees++;
+}
+
+void Worker(Shared &s, int id) {
+  std::mt19937_64 rng(1000 + id);
+  ta_heap_t *heap = ta_heap_new();
+  s.heaps_made++;
+  std::vector<Block> live;
+  long step = 0;
+  auto drain = [&] {
+    Block b;
+    while (s.inbox[id].Pop(&b)) {
+      // The owner's id is the fill modulo kWorkers.
+      FreeReceived(s, heap, b, b.fill % kWorkers);
+    }
+  };
+  while (!s.stop.load(std::memory_order_relaxed)) {
+    step++;
+    unsigned r = (unsigned)(rng() % 100);
+    if (r < 45 || live.empty()) {
+      ta_layout_t layout = RandomLayout(rng);
+      auto *p = static_cast<unsigned char *>(ta_heap_alloc(heap, layout));
+      if (p == nullptr || (uintptr_t)p % layout.align != 0) {
+        s.failures++;
+        continue;
+      }
+      unsigned char fill = (unsigned char)((rng() % 50) * kWorkers + id);
+      std::memset(p, fill, layout.size);
+      live.push_back(Block{p, layout, fill});
+    } else if (r < 75) {
+      size_t i = rng() % live.size();
+      Block b = live[i];
+      live[i] = live.back();
+      live.pop_back();
+      if (!Intact(b)) s.failures++;
+      ta_heap_free(heap, b.ptr, b.layout);
+    } else if (r < 95) {
+      size_t i = rng() % live.size();
+      Block b = live[i];
+      live[i] = live.back();
+      live.pop_back();
+      int to = (id + 1 + (int)(rng() % (kWorkers - 1))) % kWorkers;
+      s.outstanding[id]++;
+      s.inbox[to].Push(b);
+    } else {
+      drain();
+    }
+    if (step % 5000 == 0) {
+      // Re-create the heap: first wait until no other worker holds a block of
+      // it (freeing through a heap whose owner is gone is a user error), then
+      // destroy it with its own live blocks still in it.
+      while (s.outstanding[id].load() != 0 && !s.stop.load()) {
+        drain();
+        std::this_thread::yield();
+      }
+      if (s.outstanding[id].load() != 0) break;
+      drain();
+      ta_heap_destroy(heap);
+      live.clear();
+      heap = ta_heap_new();
+      s.heaps_made++;
+      if (heap == nullptr) {
+        s.failures++;
+        return;
+      }
+    }
+    s.ops++;
+  }
+  // Shut down: keep draining until nobody holds our blocks, then destroy.
+  while (s.outstanding[id].load() != 0) {
+    drain();
+    std::this_thread::yield();
+  }
+  drain();
+  ta_heap_destroy(heap);
+}
+
+TEST(Stress, ManyHeapsManyThreadsRemoteFreesNothingLeaks) {
+  ta_counting_mapper_t *counting = ta_counting_mapper_new(ta_mapper_default());
+  ASSERT_EQ(ta_mapper_set(ta_counting_mapper_table(counting)), TA_OK);
+  Shared s;
+  for (auto &o : s.outstanding) o.store(0);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kWorkers; i++) threads.emplace_back(Worker, std::ref(s), i);
+  // A fifth thread creates and destroys short-lived heaps all along.
+  std::thread churn([&s] {
+    std::mt19937_64 rng(7);
+    while (!s.stop.load()) {
+      ta_heap_t *h = ta_heap_new();
+      if (h == nullptr) {
+        s.failures++;
+        return;
+      }
+      s.heaps_made++;
+      for (int i = 0; i < 200; i++) {
+        ta_layout_t layout = RandomLayout(rng);
+        void *p = ta_heap_alloc(h, layout);
+        if (p == nullptr) s.failures++;
+        if (p != nullptr && i % 2 == 0) ta_heap_free(h, p, layout);
+      }
+      ta_heap_destroy(h);
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(StressSeconds()));
+  s.stop = true;
+  for (auto &t : threads) t.join();
+  churn.join();
+  ASSERT_EQ(ta_mapper_set(nullptr), TA_OK);
+  ta_counting_stats_t stats = ta_counting_mapper_stats(counting);
+  std::printf("stress: %ld ops, %ld remote frees, %ld heaps, peak %zu MiB reserved\n",
+              s.ops.load(), s.remote_frees.load(), s.heaps_made.load(),
+              stats.peak_reserved_bytes >> 20);
+  EXPECT_EQ(s.failures.load(), 0);
+  EXPECT_GT(s.remote_frees.load(), 0);
+  EXPECT_EQ(stats.violations, 0u);
+  EXPECT_EQ(stats.live_reservations, 0u);
+  EXPECT_EQ(stats.committed_bytes, 0u);
+  ta_counting_mapper_free(counting);
+}
+
+}  // namespace
