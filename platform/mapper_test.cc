@@ -37,6 +37,7 @@ bool AllBytesAre(const void *p, size_t n, unsigned char v) {
 }
 
 #ifdef _WIN32
+// MEM_COMMIT, MEM_RESERVE or MEM_FREE: the state of the page at p.
 DWORD PageState(const void *p) {
   MEMORY_BASIC_INFORMATION mbi;
   if (VirtualQuery(p, &mbi, sizeof mbi) == 0) return 0;
@@ -226,7 +227,7 @@ void WriteAfter(State state, bool write_first) {
     ASSERT_EQ(ta_os_commit(b, 2 * Page()), TA_OK);
   }
   if (state == State::kProtected) {
-    ASSERT_EQ(ta_os_protect(b, Page(), true), TA_OK);
+    ASSERT_EQ(ta_os_protect(b, Page(), false), TA_OK);
   }
   if (state == State::kDecommitted) {
     ASSERT_EQ(ta_os_decommit(b, Page()), TA_OK);

@@ -47,7 +47,7 @@ summary() {
   if [ -n "$line" ]; then
     echo " - ${line%.}; $(gtest_cases) test cases"
   else
-    line=$(grep -E '^(summary|consumer|windows):' "$1" | tail -1)
+    line=$(grep -E '^\[  PASSED  \] [0-9]+ tests?|^(consumer|fuzz|bench): ' "$1" | tail -1)
     [ -n "$line" ] && echo " - $line"
   fi
 }
@@ -59,6 +59,7 @@ if [ $quick = 0 ]; then
   step "bazel test //... --config=asan (clang)" bazel_test --config=asan
   step "bazel test //... --config=ubsan (clang)" bazel_test --config=ubsan
   step "bazel test //... --config=tsan (clang)" bazel_test --config=tsan
+  step "Windows tests under Wine (mingw-w64 cross build)" bash tools/windows_test.sh
   step "consumer example (a separate workspace using @tinyalloc)" \
     bash -c 'cd examples/consumer && bazel run --color=no --curses=no //:app && bazel shutdown'
 fi
