@@ -18,9 +18,11 @@
 #if defined(__GNUC__)
 #define TA_LIKELY(x) __builtin_expect(!!(x), 1)
 #define TA_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define TA_NOINLINE __attribute__((noinline))
 #else
 #define TA_LIKELY(x) (x)
 #define TA_UNLIKELY(x) (x)
+#define TA_NOINLINE
 #endif
 
 /* Stands in for the first page of an empty class queue: no free blocks. */
@@ -50,6 +52,17 @@ static void queue_remove(ta_heap_t *heap, ta_page_t *page) {
     ta_list_remove(&heap->queues[page->size_class], &page->queue_node);
     queue_update_direct(heap, page->size_class);
   }
+}
+
+/* A full page that got a block back goes to the back of its queue: the head
+ * keeps serving until it runs dry, and by the time this page is reached it
+ * has gathered more frees, so allocation does not bounce between pages that
+ * each hold one free block. */
+static void page_unfull(ta_heap_t *heap, ta_page_t *page) {
+  ta_list_remove(&heap->full, &page->queue_node);
+  page->in_full = false;
+  ta_list_push_back(&heap->queues[page->size_class], &page->queue_node);
+  if (heap->direct[page->size_class] == &empty_page) heap->direct[page->size_class] = page;
 }
 
 static void page_to_full(ta_heap_t *heap, ta_page_t *page) {
@@ -138,9 +151,7 @@ static void heap_collect_remote(ta_heap_t *heap) {
         ta_list_remove(&heap->full, &page->queue_node);
         ta_segment_free(heap, segment);
       } else {
-        ta_list_remove(&heap->full, &page->queue_node);
-        page->in_full = false;
-        queue_push_front(heap, page);
+        page_unfull(heap, page);
       }
     }
     node = next;
@@ -173,7 +184,7 @@ static ta_page_t *heap_new_page(ta_heap_t *heap, unsigned cls) {
   return page;
 }
 
-static void *alloc_class_slow(ta_heap_t *heap, unsigned cls) {
+TA_NOINLINE static void *alloc_class_slow(ta_heap_t *heap, unsigned cls) {
   for (int round = 0; round < 2; round++) {
     ta_list_node_t *node = heap->queues[cls].head;
     while (node != NULL) {
@@ -198,7 +209,7 @@ static void *alloc_class_slow(ta_heap_t *heap, unsigned cls) {
   return page_pop(page);
 }
 
-static void *alloc_slow(ta_heap_t *heap, ta_layout_t layout) {
+TA_NOINLINE static void *alloc_slow(ta_heap_t *heap, ta_layout_t layout) {
   size_t size = layout.size;
   size_t align = layout.align;
   if (!ta_layout_is_valid(size, align)) {
@@ -289,7 +300,17 @@ static void free_huge(ta_heap_t *heap, ta_segment_t *segment, void *ptr, ta_layo
   free_remote(segment, page, block);
 }
 
-void ta_heap_free(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
+/* After a local free left the page empty or took it off the full list. */
+TA_NOINLINE static void page_after_free(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page) {
+  if (page->used == 0) {
+    if (heap->direct[page->size_class] != page) page_retire(heap, segment, page);
+  } else if (page->in_full) {
+    page_unfull(heap, page);
+  }
+}
+
+/* Every check, for whatever the fast path below did not settle. */
+TA_NOINLINE static void free_slow(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
   if (ptr == NULL) return;
   if (TA_UNLIKELY(heap == NULL)) {
     ta_report(NULL, "ta_heap_free", TA_ERR_INVALID_ARGUMENT, ptr);
@@ -344,12 +365,7 @@ void ta_heap_free(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
     block->free_mark = ta_block_free_mark(block);
     block->next = page->local_free;
     page->local_free = block;
-    if (TA_UNLIKELY(--page->used == 0)) {
-      if (heap->direct[page->size_class] != page) page_retire(heap, segment, page);
-    } else if (TA_UNLIKELY(page->in_full)) {
-      queue_remove(heap, page);
-      queue_push_front(heap, page);
-    }
+    if (--page->used == 0 || page->in_full) page_after_free(heap, segment, page);
     return;
   }
   /* The owner's free lists may change under us: trust the mark alone. */
@@ -359,6 +375,36 @@ void ta_heap_free(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
   }
   block->free_mark = ta_block_free_mark(block);
   free_remote(segment, page, block);
+}
+
+void ta_heap_free(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
+  /* Fast path: a block of this heap in a small/medium/large page, freed at its
+   * start with a plausible layout and no sign of a double free. Anything else
+   * (NULL, foreign or interior pointers, over-aligned or huge blocks, remote
+   * frees, emptied pages) goes to free_slow, which checks everything. */
+  uintptr_t addr = (uintptr_t)ptr;
+  size_t align = layout.align;
+  if (TA_LIKELY(heap != NULL && ta_segment_map_get(addr) == TA_CHUNK_SEGMENT &&
+                (align & (align - 1)) == 0 && align - 1 < TA_SEGMENT_HEADER_ALIGN)) {
+    ta_segment_t *segment = ta_segment_of(ptr);
+    ta_page_t *page = ta_segment_page_of(segment, ptr);
+    size_t off = addr - (uintptr_t)page->area;
+    ta_block_t *block = (ta_block_t *)ptr;
+    /* capacity is 0 on free pages and huge pages are never "carved", so this
+     * also rules out pages not in use and offsets before the area. */
+    if (TA_LIKELY(segment->cookie == ta_segment_cookie(segment) && segment->heap == heap &&
+                  segment->kind != TA_PAGE_HUGE &&
+                  off < (size_t)ta_page_capacity(page) * page->block_size &&
+                  ta_page_is_block_offset(page, off) && layout.size <= page->block_size &&
+                  block->free_mark != ta_block_free_mark(block))) {
+      block->free_mark = ta_block_free_mark(block);
+      block->next = page->local_free;
+      page->local_free = block;
+      if (TA_UNLIKELY(--page->used == 0 || page->in_full)) page_after_free(heap, segment, page);
+      return;
+    }
+  }
+  free_slow(heap, ptr, layout);
 }
 
 size_t ta_usable_size(const void *ptr) {

@@ -7,6 +7,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "alloc/atomic.h"
+#include "alloc/segment.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -18,10 +21,23 @@ typedef enum ta_chunk_state {
                                 starts here; its header is one chunk below */
 } ta_chunk_state_t;
 
-/* Whether addr lies below the highest address the map covers (2^48). */
-bool ta_segment_map_covers(uintptr_t addr);
+#define TA_MAP_ADDRESS_BITS 48
+#define TA_MAP_PER_WORD 32 /* chunks per word: two bits each */
 
-ta_chunk_state_t ta_segment_map_get(uintptr_t addr);
+extern _Atomic(uint64_t) ta_chunk_states[];
+
+/* Whether addr lies below the highest address the map covers (2^48). */
+static inline bool ta_segment_map_covers(uintptr_t addr) {
+  return ((uint64_t)addr >> TA_MAP_ADDRESS_BITS) == 0;
+}
+
+static inline ta_chunk_state_t ta_segment_map_get(uintptr_t addr) {
+  if (!ta_segment_map_covers(addr)) return TA_CHUNK_NONE;
+  uint64_t chunk = (uint64_t)addr >> TA_SEGMENT_SHIFT;
+  uint64_t word =
+      atomic_load_explicit(&ta_chunk_states[chunk / TA_MAP_PER_WORD], memory_order_acquire);
+  return (ta_chunk_state_t)((word >> (2 * (chunk % TA_MAP_PER_WORD))) & 3u);
+}
 
 /* Marks the chunk holding addr; addr must be covered. */
 void ta_segment_map_set(uintptr_t addr, ta_chunk_state_t state);
