@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "alloc/bitmap.h"
+#include "alloc/fixed_array.h"
 #include "alloc/segment.h"
 #include "tinyalloc/mapper.h"
 
@@ -121,27 +122,49 @@ ta_error_t ta_arena_take(size_t slots, void **out, ta_arena_span_t *span) {
   }
 }
 
+/* Runs of slots claimed for purging, decommitted one system call per run. */
+TA_FIXED_ARRAY(ta_purge_batch, ta_arena_span_t, 16)
+
+static void purge_flush(ta_purge_batch_t *batch) {
+  for (size_t i = 0; i < batch->len; i++) {
+    ta_arena_span_t span = batch->items[i];
+    ta_region_t *r = &regions[span.region];
+    uintptr_t base = atomic_load_explicit(&r->base, memory_order_acquire);
+    if (ta_os_decommit((void *)(base + span.slot * TA_SEGMENT_SIZE),
+                       span.slots * TA_SEGMENT_SIZE) == TA_OK) {
+      ta_bitmap_clear(r->committed, span.slot, span.slots);
+    }
+    ta_bitmap_release(r->taken, span.slot, span.slots);
+  }
+  ta_purge_batch_clear(batch);
+}
+
 /* Decommits free slots that have stayed committed for TA_ARENA_PURGE_DELAY
- * returns. A slot being purged is claimed first, so no heap can take it
- * half-decommitted; the system call runs with no lock held. */
-static void arena_purge(uint32_t now, bool everything) {
+ * returns. A slot being purged is claimed first,
+ * so no heap can take it half-decommitted; no lock is held at all. */
+static void arena_purge(uint32_t now) {
+  ta_purge_batch_t batch;
+  ta_purge_batch_clear(&batch);
   int limit = atomic_load_explicit(&region_limit, memory_order_acquire);
   for (int i = 0; i < limit; i++) {
     ta_region_t *r = &regions[i];
     if (atomic_load_explicit(&r->state, memory_order_acquire) != REGION_LIVE) continue;
     size_t nslots = region_slots(i);
-    uintptr_t base = atomic_load_explicit(&r->base, memory_order_acquire);
     for (size_t s = 0; s < nslots; s++) {
       if (!ta_bitmap_is_set(r->committed, s) || ta_bitmap_is_set(r->taken, s)) continue;
       uint32_t age = now - atomic_load_explicit(&r->given_at[s], memory_order_relaxed);
-      if (!everything && age < TA_ARENA_PURGE_DELAY) continue;
+      if (age < TA_ARENA_PURGE_DELAY) continue;
       if (!ta_bitmap_try_claim(r->taken, s, 1)) continue;
-      if (ta_os_decommit((void *)(base + s * TA_SEGMENT_SIZE), TA_SEGMENT_SIZE) == TA_OK) {
-        ta_bitmap_clear(r->committed, s, 1);
+      ta_arena_span_t *last = batch.len > 0 ? &batch.items[batch.len - 1] : NULL;
+      if (last != NULL && last->region == i && last->slot + last->slots == s) {
+        last->slots++;
+        continue;
       }
-      ta_bitmap_release(r->taken, s, 1);
+      if (ta_purge_batch_is_full(&batch)) purge_flush(&batch);
+      ta_purge_batch_push(&batch, (ta_arena_span_t){i, s, 1});
     }
   }
+  purge_flush(&batch);
 }
 
 void ta_arena_give(ta_arena_span_t span, bool decommit_now) {
@@ -156,7 +179,7 @@ void ta_arena_give(ta_arena_span_t span, bool decommit_now) {
     atomic_store_explicit(&r->given_at[s], now, memory_order_relaxed);
   }
   ta_bitmap_release(r->taken, span.slot, span.slots);
-  if (now % (TA_ARENA_PURGE_DELAY / 2) == 0) arena_purge(now, false);
+  if (now % (TA_ARENA_PURGE_DELAY / 2) == 0) arena_purge(now);
 }
 
 /* Releases every region none of whose slots is taken. */

@@ -42,7 +42,7 @@ void ta_arena_heap_started(void);
 void ta_arena_heap_ended(void);
 
 /* Statistics, for tests: slots taken now, committed slots, regions reserved. */
-typedef struct ta_arena_stats {
+typedef struct ta_arena_stats_s {
   size_t slots_taken;
   size_t slots_committed;
   size_t regions;
