@@ -140,7 +140,8 @@ static void *page_pop(ta_page_t *page) {
  * queues, and frees huge blocks freed remotely. */
 static void heap_collect_remote(ta_heap_t *heap) {
   if (atomic_load_explicit(&heap->remote_pending, memory_order_relaxed) == 0) return;
-  atomic_store_explicit(&heap->remote_pending, 0, memory_order_relaxed);
+  /* A push that lands after the walk passed its page bumps the count again. */
+  atomic_exchange_explicit(&heap->remote_pending, 0, memory_order_acquire);
   ta_list_node_t *node = heap->full.head;
   while (node != NULL) {
     ta_list_node_t *next = node->next;
@@ -232,6 +233,7 @@ TA_NOINLINE static void *alloc_slow(ta_heap_t *heap, ta_layout_t layout) {
       return (void *)ta_align_up((uintptr_t)block, align);
     }
   }
+  heap_collect_remote(heap); /* huge blocks freed elsewhere go back first */
   ta_error_t err;
   void *block = ta_huge_alloc(heap, size, align, &err);
   if (block == NULL) ta_report(heap, "ta_heap_alloc", err, NULL);

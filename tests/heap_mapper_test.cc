@@ -130,6 +130,29 @@ TEST(HeapMapper, HeapNewFailsCleanlyWhenTheOsRefuses) {
   ta_failing_mapper_free(failing);
 }
 
+TEST(HeapMapper, AHugeBlockFreedThroughAnotherHeapIsReturnedByItsOwner) {
+  ta_heap_t *owner = ta_heap_new();
+  ta_heap_t *other = ta_heap_new();
+  ASSERT_NE(owner, nullptr);
+  ASSERT_NE(other, nullptr);
+  void *small = ta_heap_alloc(owner, Layout(1 << 20));  // the arena has a region now
+  ASSERT_NE(small, nullptr);
+  const size_t big = (size_t)40 << 20;  // mapped on its own, not from the arena
+  void *p = ta_heap_alloc(owner, Layout(big));
+  ASSERT_NE(p, nullptr);
+  size_t with_block = ta_os_live_reservations();
+  ta_heap_free(other, p, Layout(big));
+  EXPECT_EQ(ta_heap_last_error(other), TA_OK);
+  EXPECT_EQ(ta_os_live_reservations(), with_block) << "only the owner releases it";
+  void *q = ta_heap_alloc(owner, Layout(2 << 20));  // the owner's next huge allocation
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(ta_os_live_reservations(), with_block - 1);
+  ta_heap_free(owner, q, Layout(2 << 20));
+  ta_heap_free(owner, small, Layout(1 << 20));
+  ta_heap_destroy(other);
+  ta_heap_destroy(owner);
+}
+
 #ifdef __linux__
 // Resident bytes of this process, from /proc (statm counts pages).
 size_t ResidentBytes() {
