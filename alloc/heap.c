@@ -392,9 +392,10 @@ void ta_heap_free(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
     ta_page_t *page = ta_segment_page_of(segment, ptr);
     size_t off = addr - (uintptr_t)page->area;
     ta_block_t *block = (ta_block_t *)ptr;
-    /* capacity is 0 on free pages and huge pages are never "carved", so this
-     * also rules out pages not in use and offsets before the area. */
-    if (TA_LIKELY(segment->cookie == ta_segment_cookie(segment) && segment->heap == heap &&
+    /* The map marks only live segments, so the header needs no cookie check
+     * here. capacity is 0 on free pages, so the offset test also rules out
+     * pages not in use and pointers before the area. */
+    if (TA_LIKELY(segment->heap == heap &&
                   segment->kind != TA_PAGE_HUGE &&
                   off < (size_t)ta_page_capacity(page) * page->block_size &&
                   ta_page_is_block_offset(page, off) && layout.size <= page->block_size &&
