@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Cross-compiles //platform for Windows (its *_windows.c sources) together with
-# every platform/*_test.cc, with mingw-w64 and the warning flags of
-# tools/copts.bzl, and runs the tests under Wine, so that the Windows mapper
-# runs for real on every CI run. Exits non-zero if anything fails to build or
-# any test fails.
+# Cross-compiles //platform for Windows (its *_windows.c sources) and the
+# allocator core on top of it, with mingw-w64 and the warning flags of
+# tools/copts.bzl, and runs their tests under Wine: platform/*_test.cc in one
+# program, alloc/*_test.cc and tests/*_test.cc in another. So the Windows
+# mapper, and the allocator on it, run for real on every CI run. Exits non-zero
+# if anything fails to build or any test fails.
 #
 # Usage: bash tools/windows_test.sh [gtest flags, e.g. --gtest_filter=Sysinfo.*]
 # Needs gcc-mingw-w64-x86-64, g++-mingw-w64-x86-64, wine64 and libgtest-dev
@@ -46,8 +47,9 @@ if [ ${#c_flags[@]} -eq 0 ] || [ ${#cxx_flags[@]} -eq 0 ]; then
   exit 1
 fi
 # -O2 as well: some of gcc's warnings (-Wmaybe-uninitialized) need the optimizer.
-c_flags+=(-O2 -I "$root" -I "$root/platform/include")
-cxx_flags+=(-O2 -I "$root" -I "$root/platform/include" -isystem "$gtest/include")
+includes=(-I "$root" -I "$root/platform/include" -I "$root/alloc/include")
+c_flags+=(-O2 "${includes[@]}")
+cxx_flags+=(-O2 "${includes[@]}" -isystem "$gtest/include")
 
 mkdir -p "$build/gtest" "$build/obj"
 
@@ -61,24 +63,46 @@ for unit in gtest-all gtest_main; do
   fi
 done
 
-# The platform layer as Windows builds it: every source but the POSIX ones.
-# Ours are small: always rebuilt, so that no stale object can hide a warning.
+# Compiles each source into $build/obj and appends the object to the array
+# named by $1. Ours are small: always rebuilt, so that no stale object can
+# hide a warning.
+compile() {
+  local -n into=$1
+  shift
+  local src obj
+  for src in "$@"; do
+    obj="$build/obj/$(basename "$src" | tr . _).o"
+    case "$src" in
+      *.c) "$cc" "${c_flags[@]}" -c "$src" -o "$obj" ;;
+      *) "$cxx" "${cxx_flags[@]}" -c "$src" -o "$obj" ;;
+    esac
+    into+=("$obj")
+  done
+}
 rm -f "$build"/obj/*.o
-objs=()
+# The platform layer as Windows builds it: every source but the POSIX ones.
+platform_srcs=()
 for src in "$root"/platform/*.c "$root"/platform/testing/*.c; do
   case "$src" in *_posix.c) continue ;; esac
-  obj="$build/obj/$(basename "$src" .c).o"
-  "$cc" "${c_flags[@]}" -c "$src" -o "$obj"
-  objs+=("$obj")
+  platform_srcs+=("$src")
 done
-for src in "$root"/platform/*_test.cc; do
-  obj="$build/obj/$(basename "$src" .cc).o"
-  "$cxx" "${cxx_flags[@]}" -c "$src" -o "$obj"
-  objs+=("$obj")
-done
-exe="$build/platform_test.exe"
-"$cxx" -static -o "$exe" "${objs[@]}" "$build/gtest/gtest_main.o" "$build/gtest/gtest-all.o"
-echo "windows_test: built $exe (${#objs[@]} objects)"
+lib_objs=()
+compile lib_objs "${platform_srcs[@]}"
+platform_test_objs=()
+compile platform_test_objs "$root"/platform/*_test.cc
+core_objs=()
+compile core_objs "$root"/alloc/*.c
+alloc_test_objs=()
+compile alloc_test_objs "$root"/alloc/*_test.cc "$root"/tests/*_test.cc
+
+link() {
+  local exe=$1
+  shift
+  "$cxx" -static -o "$exe" "$@" "$build/gtest/gtest_main.o" "$build/gtest/gtest-all.o"
+  echo "windows_test: built $exe ($# objects)"
+}
+link "$build/platform_test.exe" "${lib_objs[@]}" "${platform_test_objs[@]}"
+link "$build/alloc_test.exe" "${core_objs[@]}" "${lib_objs[@]}" "${alloc_test_objs[@]}"
 
 # A prefix of our own, no debug chatter, no offer to install Mono or Gecko
 # (they would wait for a click), and no display: console programs only.
@@ -88,7 +112,10 @@ export WINEDLLOVERRIDES="mscoree,mshtml="
 unset DISPLAY WAYLAND_DISPLAY
 
 status=0
-"$wine" "$exe" --gtest_color=no "$@" </dev/null || status=$?
+for exe in "$build/platform_test.exe" "$build/alloc_test.exe"; do
+  echo "windows_test: running $(basename "$exe") under Wine"
+  "$wine" "$exe" --gtest_color=no "$@" </dev/null || status=$?
+done
 # Wait for this prefix's wineserver to go, so that nothing outlives the run.
 "$wineserver" -w || true
 if [ "$status" -ne 0 ]; then
