@@ -92,8 +92,15 @@ platform_test_objs=()
 compile platform_test_objs "$root"/platform/*_test.cc
 core_objs=()
 compile core_objs "$root"/alloc/*.c
+# debug_message_test needs the core built with TA_DEBUG, as Bazel's
+# //alloc:core_debug_messages is; the release core is what runs here.
+alloc_test_srcs=()
+for src in "$root"/alloc/*_test.cc "$root"/tests/*_test.cc; do
+  case "$src" in */debug_message_test.cc) continue ;; esac
+  alloc_test_srcs+=("$src")
+done
 alloc_test_objs=()
-compile alloc_test_objs "$root"/alloc/*_test.cc "$root"/tests/*_test.cc
+compile alloc_test_objs "${alloc_test_srcs[@]}"
 
 link() {
   local exe=$1
