@@ -271,12 +271,16 @@ static void free_invalid(ta_heap_t *heap, ta_error_t err, const void *ptr) {
 /* Hands a block to its owner heap: a lock-free push onto the page's remote
  * list, and a count the owner looks at when it next runs short. */
 static void free_remote(ta_segment_t *segment, ta_page_t *page, ta_block_t *block) {
+  /* Once the block is pushed, its owner may collect it and give the segment
+   * away, so nothing in it may be read after the push. The owner heap itself
+   * lives on: destroying it while its blocks are being freed is a user error. */
+  ta_heap_t *owner = segment->heap;
   uintptr_t head = atomic_load_explicit(&page->remote_free, memory_order_relaxed);
   do {
     block->next = (ta_block_t *)head;
   } while (!atomic_compare_exchange_weak_explicit(&page->remote_free, &head, (uintptr_t)block,
                                                   memory_order_release, memory_order_relaxed));
-  atomic_fetch_add_explicit(&segment->heap->remote_pending, 1, memory_order_release);
+  atomic_fetch_add_explicit(&owner->remote_pending, 1, memory_order_release);
 }
 
 static void free_huge(ta_heap_t *heap, ta_segment_t *segment, void *ptr, ta_layout_t layout) {
