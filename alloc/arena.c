@@ -31,7 +31,6 @@ typedef struct ta_region {
 static ta_region_t regions[TA_ARENA_MAX_REGIONS];
 static _Atomic(int) region_limit; /* regions at or above this were never set up */
 static _Atomic(uint32_t) give_epoch;
-static _Atomic(size_t) live_heaps;
 
 static size_t region_slots(int index) {
   size_t slots = TA_REGION_MIN_SLOTS << (index < 6 ? index : 6);
@@ -140,9 +139,9 @@ static void purge_flush(ta_purge_batch_t *batch) {
 }
 
 /* Decommits free slots that have stayed committed for TA_ARENA_PURGE_DELAY
- * returns. A slot being purged is claimed first,
- * so no heap can take it half-decommitted; no lock is held at all. */
-static void arena_purge(uint32_t now) {
+ * returns (every free slot if `everything`). A slot being purged is claimed
+ * first, so no heap can take it half-decommitted; no lock is held at all. */
+static void arena_purge(uint32_t now, bool everything) {
   ta_purge_batch_t batch;
   ta_purge_batch_clear(&batch);
   int limit = atomic_load_explicit(&region_limit, memory_order_acquire);
@@ -153,7 +152,7 @@ static void arena_purge(uint32_t now) {
     for (size_t s = 0; s < nslots; s++) {
       if (!ta_bitmap_is_set(r->committed, s) || ta_bitmap_is_set(r->taken, s)) continue;
       uint32_t age = now - atomic_load_explicit(&r->given_at[s], memory_order_relaxed);
-      if (age < TA_ARENA_PURGE_DELAY) continue;
+      if (!everything && age < TA_ARENA_PURGE_DELAY) continue;
       if (!ta_bitmap_try_claim(r->taken, s, 1)) continue;
       ta_arena_span_t *last = batch.len > 0 ? &batch.items[batch.len - 1] : NULL;
       if (last != NULL && last->region == i && last->slot + last->slots == s) {
@@ -179,7 +178,7 @@ void ta_arena_give(ta_arena_span_t span, bool decommit_now) {
     atomic_store_explicit(&r->given_at[s], now, memory_order_relaxed);
   }
   ta_bitmap_release(r->taken, span.slot, span.slots);
-  if (now % (TA_ARENA_PURGE_DELAY / 2) == 0) arena_purge(now);
+  if (now % (TA_ARENA_PURGE_DELAY / 2) == 0) arena_purge(now, false);
 }
 
 /* Releases every region none of whose slots is taken. */
@@ -209,12 +208,9 @@ static void arena_release_unused(void) {
   }
 }
 
-void ta_arena_heap_started(void) { atomic_fetch_add_explicit(&live_heaps, 1, memory_order_acq_rel); }
-
-void ta_arena_heap_ended(void) {
-  if (atomic_fetch_sub_explicit(&live_heaps, 1, memory_order_acq_rel) == 1) {
-    arena_release_unused();
-  }
+void ta_arena_trim(void) {
+  arena_purge(atomic_load_explicit(&give_epoch, memory_order_relaxed), true);
+  arena_release_unused();
 }
 
 void ta_arena_stats(ta_arena_stats_t *out) {

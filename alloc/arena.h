@@ -5,8 +5,9 @@
  * threads take and return slots without a lock. A lock is taken only to add or
  * release a region (off every per-block path), and no lock is held across a
  * system call that can be avoided. Returned slots stay committed for a while
- * (so that churn does not thrash the OS), then are decommitted; once no heap
- * lives, every region is released. */
+ * (so that churn, and a heap destroyed and made again, do not thrash the OS),
+ * then are decommitted. Regions stay reserved (address space only, once
+ * purged) until ta_arena_trim releases those no heap uses. */
 #ifndef TINYALLOC_ALLOC_ARENA_H_
 #define TINYALLOC_ALLOC_ARENA_H_
 
@@ -33,13 +34,12 @@ typedef struct ta_arena_span {
  * size. On failure returns the error (and *out is NULL). Thread-safe. */
 ta_error_t ta_arena_take(size_t slots, void **out, ta_arena_span_t *span);
 
-/* Gives slots back. decommit_now returns their memory to the OS at once (huge
- * blocks); otherwise they stay committed until later returns purge them. */
+/* Gives slots back. decommit_now returns their memory to the OS at once;
+ * otherwise they stay committed until later returns purge them. */
 void ta_arena_give(ta_arena_span_t span, bool decommit_now);
 
-/* A heap begins or ends. When the last heap ends, every region is released. */
-void ta_arena_heap_started(void);
-void ta_arena_heap_ended(void);
+/* Decommits every free slot and releases every region with no slot taken. */
+void ta_arena_trim(void);
 
 /* Statistics, for tests: slots taken now, committed slots, regions reserved. */
 typedef struct ta_arena_stats_s {

@@ -1,6 +1,5 @@
 // The arena: slots are segment-aligned and never handed out twice, returned
-// slots are decommitted after the purge delay, and everything is released
-// when the last heap ends.
+// slots are decommitted after the purge delay, and a trim releases it all.
 #include "alloc/arena.h"
 
 #include <gtest/gtest.h>
@@ -16,12 +15,11 @@
 
 namespace {
 
-// Keeps the arena's regions alive for the test's duration, like a live heap.
+// Each test ends by trimming the arena: nothing may stay reserved.
 class ArenaTest : public ::testing::Test {
  protected:
-  void SetUp() override { ta_arena_heap_started(); }
   void TearDown() override {
-    ta_arena_heap_ended();
+    ta_arena_trim();
     ta_arena_stats_t stats;
     ta_arena_stats(&stats);
     EXPECT_EQ(stats.regions, 0u);

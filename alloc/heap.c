@@ -107,7 +107,6 @@ ta_heap_t *ta_heap_new(void) {
   atomic_init(&heap->remote_pending, 0);
   heap->last_error = TA_OK;
   heap->mapped_size = bytes;
-  ta_arena_heap_started();
   return heap;
 }
 
@@ -119,8 +118,9 @@ void ta_heap_destroy(ta_heap_t *heap) {
   }
   size_t bytes = heap->mapped_size;
   ta_os_release(heap, bytes);
-  ta_arena_heap_ended();
 }
+
+void ta_trim(void) { ta_arena_trim(); }
 
 ta_error_t ta_heap_last_error(const ta_heap_t *heap) {
   return heap != NULL ? heap->last_error : TA_ERR_INVALID_ARGUMENT;
@@ -218,19 +218,14 @@ TA_NOINLINE static void *alloc_slow(ta_heap_t *heap, ta_layout_t layout) {
     return NULL;
   }
   if (size <= TA_CLASS_MAX_SIZE) {
+    /* An over-aligned request takes the smallest class whose blocks all have
+     * the alignment, rather than a padded block: every block then starts at
+     * its slot, so a pointer into a slot is never mistaken for a block. */
     unsigned cls = ta_size_to_class(size);
-    size_t padded = size;
-    if (align > ta_class_natural_align(cls)) {
-      /* Blocks are at least 8-aligned: padding of align - 8 reaches any
-       * boundary of align inside the block. */
-      padded = size + align - 8;
-      if (padded <= TA_CLASS_MAX_SIZE) cls = ta_size_to_class(padded);
-    }
-    if (padded <= TA_CLASS_MAX_SIZE) {
+    while (cls < TA_CLASS_COUNT && ta_class_natural_align(cls) < align) cls++;
+    if (cls < TA_CLASS_COUNT) {
       ta_page_t *page = heap->direct[cls];
-      void *block = page->free != NULL ? page_pop(page) : alloc_class_slow(heap, cls);
-      if (block == NULL) return NULL;
-      return (void *)ta_align_up((uintptr_t)block, align);
+      return page->free != NULL ? page_pop(page) : alloc_class_slow(heap, cls);
     }
   }
   heap_collect_remote(heap); /* huge blocks freed elsewhere go back first */
@@ -327,7 +322,9 @@ TA_NOINLINE static void free_slow(ta_heap_t *heap, void *ptr, ta_layout_t layout
     return;
   }
   ta_segment_t *segment = ta_segment_lookup(ptr);
-  if (TA_UNLIKELY(segment == NULL)) {
+  /* Every block honours its layout's alignment, so a pointer without it
+   * cannot be one allocated with this layout. */
+  if (TA_UNLIKELY(segment == NULL || ((uintptr_t)ptr & (layout.align - 1)) != 0)) {
     free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
     return;
   }
@@ -345,17 +342,9 @@ TA_NOINLINE static void free_slow(ta_heap_t *heap, void *ptr, ta_layout_t layout
     return;
   }
   ta_block_t *block = (ta_block_t *)ptr;
-  if (TA_UNLIKELY(!ta_page_is_block_offset(page, off))) {
-    /* An over-aligned block starts inside its slot; anything else that is not
-     * a slot start points into the middle of a block. */
-    uint8_t *start = ta_page_block_start(page, ptr);
-    if (start == NULL || ta_align_up((uintptr_t)start, layout.align) != addr) {
-      free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
-      return;
-    }
-    block = (ta_block_t *)(void *)start;
-  }
-  if (TA_UNLIKELY(layout.size > page->block_size - (size_t)(addr - (uintptr_t)block))) {
+  /* Blocks start at their slots (alloc_slow never pads): anything else points
+   * into the middle of a block. */
+  if (TA_UNLIKELY(!ta_page_is_block_offset(page, off) || layout.size > page->block_size)) {
     free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
     return;
   }
@@ -391,7 +380,8 @@ void ta_heap_free(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
   uintptr_t addr = (uintptr_t)ptr;
   size_t align = layout.align;
   if (TA_LIKELY(heap != NULL && ta_segment_map_get(addr) == TA_CHUNK_SEGMENT &&
-                (align & (align - 1)) == 0 && align - 1 < TA_SEGMENT_HEADER_ALIGN)) {
+                (align & (align - 1)) == 0 && align - 1 < TA_SEGMENT_HEADER_ALIGN &&
+                (addr & (align - 1)) == 0)) {
     ta_segment_t *segment = ta_segment_of(ptr);
     ta_page_t *page = ta_segment_page_of(segment, ptr);
     size_t off = addr - (uintptr_t)page->area;
@@ -423,7 +413,11 @@ size_t ta_usable_size(const void *ptr) {
   if (segment->kind == TA_PAGE_HUGE) {
     return (const uint8_t *)ptr == page->area ? segment->huge_size : 0;
   }
-  const uint8_t *start = ta_page_block_start(page, ptr);
-  if (start == NULL) return 0;
-  return page->block_size - (size_t)((const uint8_t *)ptr - start);
+  uintptr_t off = (uintptr_t)ptr - (uintptr_t)page->area;
+  if ((uintptr_t)ptr < (uintptr_t)page->area ||
+      off >= (size_t)ta_page_capacity(page) * page->block_size ||
+      !ta_page_is_block_offset(page, off)) {
+    return 0;
+  }
+  return page->block_size;
 }

@@ -80,13 +80,3 @@ bool ta_page_holds_free(ta_page_t *page, const ta_block_t *block) {
   return list_holds(page->free, block) || list_holds(page->local_free, block) ||
          list_holds(remote, block);
 }
-
-uint8_t *ta_page_block_start(const ta_page_t *page, const void *ptr) {
-  uintptr_t addr = (uintptr_t)ptr;
-  uintptr_t area = (uintptr_t)page->area;
-  if (addr < area) return NULL;
-  size_t off = addr - area;
-  uint32_t index = ta_page_block_index(page, off);
-  if (index >= ta_page_capacity(page)) return NULL;
-  return page->area + (size_t)index * page->block_size;
-}

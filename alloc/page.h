@@ -25,10 +25,6 @@ uint32_t ta_page_collect_remote(ta_page_t *page);
  * block whose free mark says it may already be free. */
 bool ta_page_holds_free(ta_page_t *page, const ta_block_t *block);
 
-/* The start of the block of page that contains ptr, or NULL if ptr lies
- * outside the blocks carved so far. */
-uint8_t *ta_page_block_start(const ta_page_t *page, const void *ptr);
-
 #ifdef __cplusplus
 }
 #endif

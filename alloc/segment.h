@@ -133,12 +133,6 @@ static inline void ta_page_set_capacity(ta_page_t *page, uint32_t capacity) {
   atomic_store_explicit(&page->capacity, capacity, memory_order_relaxed);
 }
 
-/* For a page serving blocks of `block_size`: the index of the block that
- * contains offset `off` into the area. */
-static inline uint32_t ta_page_block_index(const ta_page_t *page, size_t off) {
-  return (uint32_t)(((unsigned __int128)page->divisor * off) >> 64);
-}
-
 /* Whether off is a multiple of the page's block size (off < 2^32). */
 static inline bool ta_page_is_block_offset(const ta_page_t *page, size_t off) {
   return (uint64_t)off * page->divisor <= page->divisor - 1;

@@ -1,6 +1,7 @@
 /* Segment supply. Huge blocks of up to TA_HUGE_ARENA_MAX_SLOTS segments with
- * an alignment below a segment come from the arena; bigger or more aligned
- * ones are mapped directly, so that freeing them returns them to the OS. */
+ * an alignment below a segment come from the arena, where freed ones stay
+ * committed for reuse until the arena purges them; bigger or more aligned
+ * ones are mapped directly, and freeing them returns them to the OS at once. */
 #include "alloc/segment_alloc.h"
 
 #include "alloc/arena.h"
@@ -136,7 +137,6 @@ void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment) {
     ta_list_remove(&heap->free_segments[segment->kind], &segment->free_node);
     segment->in_free_list = false;
   }
-  bool huge = segment->kind == TA_PAGE_HUGE;
   ta_arena_span_t span = {segment->region, segment->region_slot, segment->size / TA_SEGMENT_SIZE};
   void *mapping = segment->mapping;
   size_t mapping_size = segment->mapping_size;
@@ -145,6 +145,6 @@ void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment) {
   if (mapping != NULL) {
     ta_os_release(mapping, mapping_size);
   } else {
-    ta_arena_give(span, huge);
+    ta_arena_give(span, false);
   }
 }

@@ -203,6 +203,7 @@ TEST(Stress, ManyHeapsManyThreadsRemoteFreesNothingLeaks) {
   s.stop = true;
   for (auto &t : threads) t.join();
   churn.join();
+  ta_trim();
   ASSERT_EQ(ta_mapper_set(nullptr), TA_OK);
   ta_counting_stats_t stats = ta_counting_mapper_stats(counting);
   std::printf("stress: %ld ops, %ld remote frees, %ld heaps, peak %zu MiB reserved\n",

@@ -41,11 +41,19 @@ ta_error_t ta_layout_make(size_t size, size_t align, ta_layout_t *out);
  * then in ta_last_os_error()). Any thread; the caller holds the new heap. */
 ta_heap_t *ta_heap_new(void);
 
-/* Frees every block the heap still holds and returns its memory (segments go
- * back to the arena; empty memory is decommitted, and released once no heap
- * uses it). NULL is a no-op. Heap's thread; afterwards no thread may use the
- * heap or any block it owned, nor free such a block through another heap. */
+/* Frees every block the heap still holds and returns its memory: segments go
+ * back to the process-wide arena, which keeps recently freed ones committed
+ * for reuse and decommits them as more are freed; blocks mapped on their own
+ * (over 32 MiB, or aligned to 4 MiB or more) are released to the OS at once.
+ * NULL is a no-op. Heap's thread; afterwards no thread may use the heap or any
+ * block it owned, nor free such a block through another heap. */
 void ta_heap_destroy(ta_heap_t *heap);
+
+/* Returns to the OS all memory no heap is using: every free segment is
+ * decommitted, and every arena region with no segment in use is released
+ * (address space included). After the last heap is destroyed, ta_trim leaves
+ * nothing reserved, and a new mapper may be installed. Any thread. */
+void ta_trim(void);
 
 /* A block of at least layout.size bytes aligned to layout.align, or NULL with
  * the reason in ta_heap_last_error(heap): TA_ERR_INVALID_LAYOUT,
