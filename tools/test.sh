@@ -62,6 +62,7 @@ if [ $quick = 0 ]; then
   step "Windows tests under Wine (mingw-w64 cross build)" bash tools/windows_test.sh
   step "consumer example (a separate workspace using @tinyalloc)" \
     bash -c 'cd examples/consumer && bazel run --color=no --curses=no //:app && bazel shutdown'
+  step "benchmark smoke run (tools/bench_report --smoke)" python3 tools/bench_report --smoke
 fi
 
 echo "logs: $logs"
