@@ -7,12 +7,14 @@
 #include <string.h>
 
 #include "alloc/arena.h"
+#include "alloc/fixed_array.h"
 #include "alloc/layout.h"
 #include "alloc/page.h"
 #include "alloc/report.h"
 #include "alloc/segment_alloc.h"
 #include "alloc/segment_map.h"
 #include "tinyalloc/mapper.h"
+#include "tinyalloc/os_thread.h"
 #include "tinyalloc/sysinfo.h"
 
 #if defined(__GNUC__)
@@ -85,16 +87,57 @@ static void page_retire(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page)
 
 /* ---- heap lifecycle ---- */
 
-ta_heap_t *ta_heap_new(void) {
-  const ta_sysinfo_t *sys = ta_sysinfo();
-  size_t bytes = ta_align_up(sizeof(ta_heap_t), sys->page_size);
+/* Memory of destroyed heaps, kept for the next ta_heap_new: mapping and
+ * unmapping it costs more than filling a heap with thousands of blocks. The
+ * lock is held for a few loads and stores, never across a system call. */
+#define TA_HEAP_CACHE_SIZE 16
+TA_FIXED_ARRAY(ta_heap_cache, ta_heap_t *, TA_HEAP_CACHE_SIZE)
+static ta_heap_cache_t heap_cache;
+static atomic_flag heap_cache_lock = ATOMIC_FLAG_INIT;
+
+static void heap_cache_lock_acquire(void) {
+  while (atomic_flag_test_and_set_explicit(&heap_cache_lock, memory_order_acquire)) {
+    ta_os_yield();
+  }
+}
+
+static void heap_cache_lock_release(void) {
+  atomic_flag_clear_explicit(&heap_cache_lock, memory_order_release);
+}
+
+static ta_heap_t *heap_cache_take(void) {
+  heap_cache_lock_acquire();
+  ta_heap_t *heap = heap_cache.len > 0 ? heap_cache.items[--heap_cache.len] : NULL;
+  heap_cache_lock_release();
+  return heap;
+}
+
+/* False when the cache is full. */
+static bool heap_cache_put(ta_heap_t *heap) {
+  heap_cache_lock_acquire();
+  bool kept = ta_heap_cache_push(&heap_cache, heap);
+  heap_cache_lock_release();
+  return kept;
+}
+
+static size_t heap_bytes(void) { return ta_align_up(sizeof(ta_heap_t), ta_sysinfo()->page_size); }
+
+static ta_heap_t *heap_map(void) {
+  ta_heap_t *heap = heap_cache_take();
+  if (heap != NULL) return heap;
+  size_t bytes = heap_bytes();
   void *mem = NULL;
-  if (ta_os_reserve(bytes, sys->alloc_granularity, &mem) != TA_OK) return NULL;
+  if (ta_os_reserve(bytes, ta_sysinfo()->alloc_granularity, &mem) != TA_OK) return NULL;
   if (ta_os_commit(mem, bytes) != TA_OK) {
     ta_os_release(mem, bytes);
     return NULL;
   }
-  ta_heap_t *heap = (ta_heap_t *)mem;
+  return (ta_heap_t *)mem;
+}
+
+ta_heap_t *ta_heap_new(void) {
+  ta_heap_t *heap = heap_map();
+  if (heap == NULL) return NULL;
   memset(heap, 0, sizeof(*heap));
   for (unsigned c = 0; c < TA_CLASS_COUNT; c++) {
     ta_list_init(&heap->queues[c]);
@@ -106,7 +149,6 @@ ta_heap_t *ta_heap_new(void) {
   ta_list_init(&heap->segments);
   atomic_init(&heap->remote_pending, 0);
   heap->last_error = TA_OK;
-  heap->mapped_size = bytes;
   return heap;
 }
 
@@ -116,11 +158,14 @@ void ta_heap_destroy(ta_heap_t *heap) {
   while ((node = heap->segments.head) != NULL) {
     ta_segment_free(heap, TA_CONTAINER_OF(node, ta_segment_t, heap_node));
   }
-  size_t bytes = heap->mapped_size;
-  ta_os_release(heap, bytes);
+  if (!heap_cache_put(heap)) ta_os_release(heap, heap_bytes());
 }
 
-void ta_trim(void) { ta_arena_trim(); }
+void ta_trim(void) {
+  ta_heap_t *heap;
+  while ((heap = heap_cache_take()) != NULL) ta_os_release(heap, heap_bytes());
+  ta_arena_trim();
+}
 
 ta_error_t ta_heap_last_error(const ta_heap_t *heap) {
   return heap != NULL ? heap->last_error : TA_ERR_INVALID_ARGUMENT;

@@ -24,7 +24,6 @@ struct ta_heap {
   ta_list_t segments;               /* every segment of the heap */
   _Atomic(size_t) remote_pending;   /* remote frees not yet looked for */
   ta_error_t last_error;
-  size_t mapped_size; /* of the memory holding this struct */
 };
 
 #ifdef __cplusplus
