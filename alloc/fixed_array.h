@@ -10,17 +10,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* A file uses only some of the functions it declares; clang would warn. */
+#if defined(__GNUC__)
+#define TA_FIXED_ARRAY_FN static inline __attribute__((unused))
+#else
+#define TA_FIXED_ARRAY_FN static inline
+#endif
+
 #define TA_FIXED_ARRAY(name, type, capacity)                                    \
   typedef struct name {                                                        \
     size_t len;                                                                \
     type items[capacity];                                                      \
   } name##_t;                                                                  \
   enum { name##_capacity = (capacity) };                                       \
-  static inline void name##_clear(name##_t *a) { a->len = 0; }                 \
-  static inline bool name##_is_full(const name##_t *a) {                       \
+  TA_FIXED_ARRAY_FN void name##_clear(name##_t *a) { a->len = 0; }            \
+  TA_FIXED_ARRAY_FN bool name##_is_full(const name##_t *a) {                  \
     return a->len == (size_t)(capacity);                                       \
   }                                                                            \
-  static inline bool name##_push(name##_t *a, type value) {                    \
+  TA_FIXED_ARRAY_FN bool name##_push(name##_t *a, type value) {               \
     if (name##_is_full(a)) return false;                                       \
     a->items[a->len++] = value;                                                \
     return true;                                                               \
