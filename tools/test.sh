@@ -47,7 +47,7 @@ summary() {
   if [ -n "$line" ]; then
     echo " - ${line%.}; $(gtest_cases) test cases"
   else
-    line=$(grep -E '^\[  PASSED  \] [0-9]+ tests?|^(consumer|fuzz|bench): ' "$1" | tail -1)
+    line=$(grep -E '^\[  PASSED  \] [0-9]+ tests?|^(consumer|summary|bench): ' "$1" | tail -1)
     [ -n "$line" ] && echo " - $line"
   fi
 }
@@ -62,6 +62,8 @@ if [ $quick = 0 ]; then
   step "Windows tests under Wine (mingw-w64 cross build)" bash tools/windows_test.sh
   step "consumer example (a separate workspace using @tinyalloc)" \
     bash -c 'cd examples/consumer && bazel run --color=no --curses=no //:app && bazel shutdown'
+  step "fuzzing (libFuzzer 20 s per target, AFL++ 30 s, ASan+UBSan)" \
+    bash tools/fuzz.sh --seconds 20 --afl-seconds 30
   step "benchmark smoke run (tools/bench_report --smoke)" python3 tools/bench_report --smoke
 fi
 
