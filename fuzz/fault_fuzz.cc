@@ -147,8 +147,8 @@ struct Walk {
   // With failures off, each live heap still serves small, medium and huge
   // blocks, aligned or not.
   void ProveUsable() {
-    static const size_t kSizes[][2] = {
-        {16, 8}, {1000, 64}, {40000, 8}, {300000, 4096}, {1 << 20, 8}, {100, 1 << 22}};
+    static const size_t kSizes[][2] = {{16, 8},        {1000, 64},   {40000, 8},
+                                       {300000, 4096}, {1 << 20, 8}, {100, 1 << 22}};
     for (int h = 0; h < kHeaps; h++) {
       if (heaps[h] == nullptr) continue;
       for (const auto &sa : kSizes) {

@@ -282,8 +282,8 @@ void ExpectError(ta_heap_t *heap, const char *what, ta_error_t a, ta_error_t b) 
 bool Shadow::HasRoomFor(size_t size, size_t align) const {
   if (live_.size() >= kMaxLiveBlocks) return false;
   // What the block may use: a huge one is rounded up to a 4 MiB segment.
-  size_t estimate = size <= TA_CLASS_MAX_SIZE && align <= 4096 ? TA_CLASS_MAX_SIZE
-                                                               : size + ((size_t)4 << 20);
+  size_t estimate =
+      size <= TA_CLASS_MAX_SIZE && align <= 4096 ? TA_CLASS_MAX_SIZE : size + ((size_t)4 << 20);
   return live_bytes_ + estimate <= kMaxLiveBytes;
 }
 
@@ -345,8 +345,8 @@ void Shadow::CheckAround(uintptr_t addr) const {
     const Block &b = cur->second;
     size_t edge = b.usable < 32 ? b.usable : 32;
     const uint8_t *p = (const uint8_t *)cur->first;
-    FUZZ_CHECK(CheckPattern(p, edge, b.key) && CheckPattern(p + b.usable - edge, edge, b.key,
-                                                            b.usable - edge),
+    FUZZ_CHECK(CheckPattern(p, edge, b.key) &&
+                   CheckPattern(p + b.usable - edge, edge, b.key, b.usable - edge),
                "block %p (size %zu align %zu usable %zu): first or last bytes changed",
                (void *)cur->first, b.size, b.align, b.usable);
   }

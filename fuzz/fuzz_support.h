@@ -29,8 +29,8 @@ namespace ta_fuzz {
 // how a crash input is read back when reporting it.
 bool Tracing();
 void Trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#define FUZZ_TRACE(...)                                \
-  do {                                                 \
+#define FUZZ_TRACE(...)                                      \
+  do {                                                       \
     if (::ta_fuzz::Tracing()) ::ta_fuzz::Trace(__VA_ARGS__); \
   } while (0)
 
@@ -56,7 +56,7 @@ class Input {
 constexpr size_t kMaxHugeSize = (size_t)16 << 20;    // largest single block
 constexpr size_t kMaxLiveBytes = (size_t)128 << 20;  // usable bytes of all live blocks
 constexpr size_t kMaxLiveBlocks = 512;
-constexpr size_t kMaxAlignShift = 25;                // alignments up to 32 MiB
+constexpr size_t kMaxAlignShift = 25;  // alignments up to 32 MiB
 
 // A size for an allocation: tiny, around each size class boundary, medium,
 // huge (up to kMaxHugeSize), around powers of two, or 0.
@@ -100,7 +100,7 @@ void ExpectError(ta_heap_t *heap, const char *what, ta_error_t a, ta_error_t b =
 
 // A live block as the model knows it.
 struct Block {
-  size_t size;    // requested
+  size_t size;  // requested
   size_t align;
   size_t usable;  // ta_usable_size when allocated; must never change
   uint8_t key;    // pattern key of its contents

@@ -87,8 +87,7 @@ struct Walk {
     ta_fuzz::PrimeOutOfMemory(heap);
     ta_heap_free(heap, p, layout);
     char msg[160];
-    std::snprintf(msg, sizeof msg, "%s: free(%p, {%zu, %zu})", what, p, layout.size,
-                  layout.align);
+    std::snprintf(msg, sizeof msg, "%s: free(%p, {%zu, %zu})", what, p, layout.size, layout.align);
     ta_fuzz::ExpectError(heap, msg, a, b);
     model.CheckAround((uintptr_t)p);
   }
@@ -162,8 +161,8 @@ struct Walk {
       case 4: {  // a size larger than the block holds
         if (!have) return;
         size_t size = b->usable + in.Range(1, 1 << 20);
-        MisuseFree((void *)addr, {size, b->align}, "size above usable size",
-                   TA_ERR_INVALID_POINTER, TA_ERR_INVALID_LAYOUT);
+        MisuseFree((void *)addr, {size, b->align}, "size above usable size", TA_ERR_INVALID_POINTER,
+                   TA_ERR_INVALID_LAYOUT);
         model.CheckBlock(addr, *b);
         return;
       }
@@ -185,8 +184,9 @@ struct Walk {
       }
       default: {  // freeing NULL is a no-op, whatever the layout
         ta_error_t before = ta_heap_last_error(heap);
-        ta_heap_free(heap, nullptr, in.U8() & 1 ? ta_fuzz::PickInvalidLayout(in)
-                                                : ta_layout_t{in.Range(0, 64), 8});
+        ta_heap_free(
+            heap, nullptr,
+            in.U8() & 1 ? ta_fuzz::PickInvalidLayout(in) : ta_layout_t{in.Range(0, 64), 8});
         FUZZ_CHECK(ta_heap_last_error(heap) == before, "free(NULL) changed the error to %s",
                    ta_error_str(ta_heap_last_error(heap)));
         return;

@@ -152,8 +152,7 @@ void OneLayout(ta_heap_t *heap, Held *held, size_t size, size_t align) {
                size, align, ta_error_str(ta_heap_last_error(heap)));
     return;
   }
-  FUZZ_CHECK(ta_heap_last_error(heap) == before, "alloc {%zu, %zu} changed the error", size,
-             align);
+  FUZZ_CHECK(ta_heap_last_error(heap) == before, "alloc {%zu, %zu} changed the error", size, align);
   size_t usable;
   CheckBlock(p, size, align, &usable);
   // Keep a small block for the misuse checks of the next layouts; free others.

@@ -5,6 +5,9 @@
 // fuzzer. Each input runs in a child process of its own, so that one failing
 // input (a check aborts) does not hide the others: every failure is listed.
 // Fails when no input was found: an empty corpus is a mistake, not a pass.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -13,9 +16,6 @@
 #include <iterator>
 #include <string>
 #include <vector>
-
-#include <sys/wait.h>
-#include <unistd.h>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -97,6 +97,7 @@ run_libfuzzer() {
   local dict=()
   [ -f "$root/fuzz/$t.dict" ] && dict=(-dict="$root/fuzz/$t.dict")
   local log="$dir/log.txt"
+  local start=$SECONDS
   # Crash, leak, timeout or sanitizer report: libFuzzer stops with non-zero
   # status and writes the input under artifacts/.
   (cd "$dir" && ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1} \
@@ -114,7 +115,8 @@ run_libfuzzer() {
   ft=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
   crashes=$(find "$dir/artifacts" -type f | wc -l)
   [ $rc != 0 ] && [ "$crashes" = 0 ] && crashes=1
-  echo "fuzz: $t: $execs execs, $rate exec/s, cov ${cov:-?}, ft ${ft:-?}, $crashes crashes"
+  echo "fuzz: $t: $execs execs, $rate exec/s, cov ${cov:-?}, ft ${ft:-?}, $crashes crashes" \
+    "in $((SECONDS - start)) s"
   is_number "$execs" && total_execs=$((total_execs + execs))
   if [ $rc != 0 ] || [ "$crashes" != 0 ]; then
     failed=$((failed + 1))
@@ -135,12 +137,14 @@ run_afl() {
   # Seeds only: AFL++ refuses to start from inputs that crash, and crash-*
   # inputs were just replayed by libFuzzer anyway.
   find "$root/fuzz/testdata/$t" -maxdepth 1 -type f ! -name 'crash-*' -exec cp {} "$dir/in/" \;
+  local dict=()
+  [ -f "$root/fuzz/$t.dict" ] && dict=(-x "$root/fuzz/$t.dict")
   local log="$dir/log.txt"
   # afl-fuzz sets the sanitizer options it needs (abort_on_error, symbolize=0).
   (cd "$dir" && env -u ASAN_OPTIONS -u UBSAN_OPTIONS AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 \
     AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 \
     timeout --kill-after=30 $((afl_seconds + 300)) \
-    afl-fuzz -V "$afl_seconds" -t $((timeout_s * 1000))+ -i in -o out -- "$work/afl-bin/$t") \
+    afl-fuzz -V "$afl_seconds" -t $((timeout_s * 1000))+ "${dict[@]}" -i in -o out -- "$work/afl-bin/$t") \
     >"$log" 2>&1 </dev/null
   local rc=$?
   local stats="$dir/out/default/fuzzer_stats"
