@@ -149,6 +149,7 @@ ta_heap_t *ta_heap_new(void) {
   ta_list_init(&heap->segments);
   atomic_init(&heap->remote_pending, 0);
   heap->last_error = TA_OK;
+  heap->free_mark_secret = ta_block_free_mark(NULL);
   return heap;
 }
 
@@ -309,7 +310,10 @@ static void free_invalid(ta_heap_t *heap, ta_error_t err, const void *ptr) {
 }
 
 /* Hands a block to its owner heap: a lock-free push onto the page's remote
- * list, and a count the owner looks at when it next runs short. */
+ * list. The push that makes the list non-empty also bumps a count the owner
+ * looks at when it next runs short: the owner empties a list only by taking
+ * it whole, so every non-empty list has had its bump, and later pushes onto
+ * it need none. */
 static void free_remote(ta_segment_t *segment, ta_page_t *page, ta_block_t *block) {
   /* Once the block is pushed, its owner may collect it and give the segment
    * away, so nothing in it may be read after the push. The owner heap itself
@@ -320,7 +324,7 @@ static void free_remote(ta_segment_t *segment, ta_page_t *page, ta_block_t *bloc
     block->next = (ta_block_t *)head;
   } while (!atomic_compare_exchange_weak_explicit(&page->remote_free, &head, (uintptr_t)block,
                                                   memory_order_release, memory_order_relaxed));
-  atomic_fetch_add_explicit(&owner->remote_pending, 1, memory_order_release);
+  if (head == 0) atomic_fetch_add_explicit(&owner->remote_pending, 1, memory_order_release);
 }
 
 static void free_huge(ta_heap_t *heap, ta_segment_t *segment, void *ptr, ta_layout_t layout) {
@@ -381,8 +385,7 @@ TA_NOINLINE static void free_slow(ta_heap_t *heap, void *ptr, ta_layout_t layout
   uintptr_t addr = (uintptr_t)ptr;
   uintptr_t area = (uintptr_t)page->area;
   size_t off = addr - area;
-  if (TA_UNLIKELY(!page->in_use || addr < area ||
-                  off >= (size_t)ta_page_capacity(page) * page->block_size)) {
+  if (TA_UNLIKELY(!page->in_use || addr < area || off >= ta_page_carved_bytes(page))) {
     free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
     return;
   }
@@ -424,22 +427,21 @@ void ta_heap_free(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
    * frees, emptied pages) goes to free_slow, which checks everything. */
   uintptr_t addr = (uintptr_t)ptr;
   size_t align = layout.align;
-  if (TA_LIKELY(heap != NULL && ta_segment_map_get(addr) == TA_CHUNK_SEGMENT &&
+  if (TA_LIKELY(heap != NULL && ta_segment_map_is_segment(addr) &&
                 (align & (align - 1)) == 0 && align - 1 < TA_SEGMENT_HEADER_ALIGN &&
                 (addr & (align - 1)) == 0)) {
     ta_segment_t *segment = ta_segment_of(ptr);
     ta_page_t *page = ta_segment_page_of(segment, ptr);
     size_t off = addr - (uintptr_t)page->area;
     ta_block_t *block = (ta_block_t *)ptr;
+    uintptr_t mark = heap->free_mark_secret ^ addr; /* ta_block_free_mark(block) */
     /* The map marks only live segments, so the header needs no cookie check
-     * here. capacity is 0 on free pages, so the offset test also rules out
-     * pages not in use and pointers before the area. */
-    if (TA_LIKELY(segment->heap == heap &&
-                  segment->kind != TA_PAGE_HUGE &&
-                  off < (size_t)ta_page_capacity(page) * page->block_size &&
+     * here. Free and huge pages carve no bytes, so the offset test also rules
+     * them out, and pointers before the area. */
+    if (TA_LIKELY(segment->heap == heap && off < ta_page_carved_bytes(page) &&
                   ta_page_is_block_offset(page, off) && layout.size <= page->block_size &&
-                  block->free_mark != ta_block_free_mark(block))) {
-      block->free_mark = ta_block_free_mark(block);
+                  block->free_mark != mark)) {
+      block->free_mark = mark;
       block->next = page->local_free;
       page->local_free = block;
       if (TA_UNLIKELY(--page->used == 0 || page->in_full)) page_after_free(heap, segment, page);
@@ -460,7 +462,7 @@ size_t ta_usable_size(const void *ptr) {
   }
   uintptr_t off = (uintptr_t)ptr - (uintptr_t)page->area;
   if ((uintptr_t)ptr < (uintptr_t)page->area ||
-      off >= (size_t)ta_page_capacity(page) * page->block_size ||
+      off >= ta_page_carved_bytes(page) ||
       !ta_page_is_block_offset(page, off)) {
     return 0;
   }

@@ -24,6 +24,7 @@ struct ta_heap {
   ta_list_t segments;               /* every segment of the heap */
   _Atomic(size_t) remote_pending;   /* remote frees not yet looked for */
   ta_error_t last_error;
+  uintptr_t free_mark_secret; /* ta_block_free_mark(NULL): saves the free path a multiply */
 };
 
 #ifdef __cplusplus

@@ -23,7 +23,7 @@ static void page_extend(ta_page_t *page) {
   size_t bsize = page->block_size;
   size_t count = ta_sysinfo()->page_size / bsize;
   if (count < 1) count = 1;
-  uint32_t capacity = ta_page_capacity(page);
+  uint32_t capacity = page->capacity;
   if (count > page->reserved - capacity) count = page->reserved - capacity;
   uint8_t *first = page->area + (size_t)capacity * bsize;
   ta_block_t *prev = NULL;
@@ -60,7 +60,7 @@ bool ta_page_refill(ta_page_t *page) {
     page->local_free = NULL;
     return true;
   }
-  if (ta_page_capacity(page) < page->reserved) {
+  if (page->capacity < page->reserved) {
     page_extend(page);
     return true;
   }

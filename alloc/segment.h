@@ -41,22 +41,33 @@ typedef struct ta_block {
   uintptr_t free_mark;
 } ta_block_t;
 
+#ifdef __cplusplus
+#define TA_ALIGNAS(n) alignas(n)
+#else
+#define TA_ALIGNAS(n) _Alignas(n)
+#endif
+#define TA_CACHE_LINE 64
+
+/* The first cache line holds what the owner's fast paths touch; remote_free,
+ * which other threads write, sits on the second, so that a stream of remote
+ * frees does not pull the owner's line away on every push. */
 typedef struct ta_page {
   ta_block_t *free;       /* allocate from here */
   ta_block_t *local_free; /* the owner frees here */
+  uint8_t *area;          /* first block */
+  uint64_t divisor;       /* ceil(2^64 / block_size): divisibility by multiplication */
   uint32_t used;          /* blocks handed out and not yet collected back */
-  /* Blocks carved out so far (lazily). Atomic because frees through other
-   * heaps read it to validate a pointer while the owner may be carving more. */
-  _Atomic(uint32_t) capacity;
-  uint32_t reserved;      /* blocks that fit the page */
   uint32_t block_size;
-  uint64_t divisor; /* ceil(2^64 / block_size): divisibility by multiplication */
-  uint8_t *area;    /* first block */
+  uint32_t capacity;      /* blocks carved out so far (lazily) */
+  /* capacity * block_size, the bound of a valid block offset: atomic because
+   * frees through other heaps read it while the owner may be carving more. */
+  _Atomic(uint32_t) carved_bytes;
+  uint32_t reserved;      /* blocks that fit the page */
   uint8_t size_class;
   bool in_use;     /* serving a class (or a huge block) */
   bool in_full;    /* on the heap's full list rather than its class queue */
-  _Atomic(uintptr_t) remote_free; /* blocks freed through other heaps */
-  ta_list_node_t queue_node;      /* in the heap's class queue or full list */
+  TA_ALIGNAS(TA_CACHE_LINE) _Atomic(uintptr_t) remote_free; /* blocks freed through other heaps */
+  ta_list_node_t queue_node; /* in the heap's class queue or full list */
 } ta_page_t;
 
 typedef struct ta_segment {
@@ -125,12 +136,15 @@ bool ta_segment_return_page(ta_segment_t *segment, ta_page_t *page);
 /* Clears the segment's marks in the segment map, before its memory goes away. */
 void ta_segment_unmap(ta_segment_t *segment);
 
-static inline uint32_t ta_page_capacity(const ta_page_t *page) {
-  return atomic_load_explicit(&page->capacity, memory_order_relaxed);
+static inline uint32_t ta_page_carved_bytes(const ta_page_t *page) {
+  return atomic_load_explicit(&page->carved_bytes, memory_order_relaxed);
 }
 
+/* Huge pages have a block size of 0, so they carve no bytes: every offset
+ * test on them fails and sends the caller to the huge-block checks. */
 static inline void ta_page_set_capacity(ta_page_t *page, uint32_t capacity) {
-  atomic_store_explicit(&page->capacity, capacity, memory_order_relaxed);
+  page->capacity = capacity;
+  atomic_store_explicit(&page->carved_bytes, capacity * page->block_size, memory_order_relaxed);
 }
 
 /* Whether off is a multiple of the page's block size (off < 2^32). */

@@ -1,20 +1,27 @@
-/* The segment map: two bits per 4 MiB chunk of a 48-bit address space, in a
- * zero-initialised static array (16 MiB of address space, of which only the
- * pages covering addresses in use are ever touched). */
+/* The segment map: two bitmaps of one bit per 4 MiB chunk of a 48-bit address
+ * space, in zero-initialised static arrays (8 MiB of address space each, of
+ * which only the pages covering addresses in use are ever touched). */
 #include "alloc/segment_map.h"
 
 #define TA_MAP_CHUNKS ((uint64_t)1 << (TA_MAP_ADDRESS_BITS - TA_SEGMENT_SHIFT))
 
-_Atomic(uint64_t) ta_chunk_states[TA_MAP_CHUNKS / TA_MAP_PER_WORD];
+_Atomic(uint64_t) ta_chunk_is_segment[TA_MAP_CHUNKS / 64];
+_Atomic(uint64_t) ta_chunk_is_after_header[TA_MAP_CHUNKS / 64];
 
+static void map_assign(_Atomic(uint64_t) *map, uint64_t chunk, bool value) {
+  uint64_t bit = UINT64_C(1) << (chunk % 64);
+  if (value) {
+    atomic_fetch_or_explicit(&map[chunk / 64], bit, memory_order_acq_rel);
+  } else {
+    atomic_fetch_and_explicit(&map[chunk / 64], ~bit, memory_order_acq_rel);
+  }
+}
+
+/* A chunk has one owner at a time, so the two bits never race each other:
+ * the owner sets them before handing out memory in the chunk and clears them
+ * before giving the chunk away. */
 void ta_segment_map_set(uintptr_t addr, ta_chunk_state_t state) {
   uint64_t chunk = (uint64_t)addr >> TA_SEGMENT_SHIFT;
-  unsigned shift = (unsigned)(2 * (chunk % TA_MAP_PER_WORD));
-  _Atomic(uint64_t) *word = &ta_chunk_states[chunk / TA_MAP_PER_WORD];
-  uint64_t old = atomic_load_explicit(word, memory_order_relaxed);
-  uint64_t desired;
-  do {
-    desired = (old & ~(UINT64_C(3) << shift)) | ((uint64_t)state << shift);
-  } while (!atomic_compare_exchange_weak_explicit(word, &old, desired, memory_order_acq_rel,
-                                                  memory_order_relaxed));
+  map_assign(ta_chunk_is_segment, chunk, state == TA_CHUNK_SEGMENT);
+  map_assign(ta_chunk_is_after_header, chunk, state == TA_CHUNK_AFTER_HEADER);
 }

@@ -22,21 +22,34 @@ typedef enum ta_chunk_state {
 } ta_chunk_state_t;
 
 #define TA_MAP_ADDRESS_BITS 48
-#define TA_MAP_PER_WORD 32 /* chunks per word: two bits each */
 
-extern _Atomic(uint64_t) ta_chunk_states[];
+/* One bit per chunk in each map, rather than a two-bit state in one: the free
+ * path asks only "is this a segment?", and a single bit answers that with one
+ * load and one bit test. */
+extern _Atomic(uint64_t) ta_chunk_is_segment[];
+extern _Atomic(uint64_t) ta_chunk_is_after_header[];
 
 /* Whether addr lies below the highest address the map covers (2^48). */
 static inline bool ta_segment_map_covers(uintptr_t addr) {
   return ((uint64_t)addr >> TA_MAP_ADDRESS_BITS) == 0;
 }
 
+static inline bool ta_segment_map_bit(_Atomic(uint64_t) *map, uintptr_t addr) {
+  uint64_t chunk = (uint64_t)addr >> TA_SEGMENT_SHIFT;
+  uint64_t word = atomic_load_explicit(&map[chunk / 64], memory_order_acquire);
+  return (word >> (chunk % 64)) & 1u;
+}
+
+/* Whether a segment header starts at the base of addr's chunk. */
+static inline bool ta_segment_map_is_segment(uintptr_t addr) {
+  return ta_segment_map_covers(addr) && ta_segment_map_bit(ta_chunk_is_segment, addr);
+}
+
 static inline ta_chunk_state_t ta_segment_map_get(uintptr_t addr) {
   if (!ta_segment_map_covers(addr)) return TA_CHUNK_NONE;
-  uint64_t chunk = (uint64_t)addr >> TA_SEGMENT_SHIFT;
-  uint64_t word =
-      atomic_load_explicit(&ta_chunk_states[chunk / TA_MAP_PER_WORD], memory_order_acquire);
-  return (ta_chunk_state_t)((word >> (2 * (chunk % TA_MAP_PER_WORD))) & 3u);
+  if (ta_segment_map_bit(ta_chunk_is_segment, addr)) return TA_CHUNK_SEGMENT;
+  if (ta_segment_map_bit(ta_chunk_is_after_header, addr)) return TA_CHUNK_AFTER_HEADER;
+  return TA_CHUNK_NONE;
 }
 
 /* Marks the chunk holding addr; addr must be covered. */
