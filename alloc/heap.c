@@ -288,11 +288,13 @@ void *ta_heap_alloc(ta_heap_t *heap, ta_layout_t layout) {
   }
   size_t size = layout.size;
   size_t align = layout.align;
-  /* Fast path: a small size whose class is naturally aligned enough, and a
+  /* Fast path: a class size whose blocks are naturally aligned enough, and a
    * page with a free block at the head of the class queue. */
-  if (TA_LIKELY(size <= TA_SMALL_CLASS_LOOKUP_MAX && align - 1 < TA_SMALL_CLASS_LOOKUP_MAX &&
+  if (TA_LIKELY(size <= TA_CLASS_MAX_SIZE && align - 1 < TA_SMALL_CLASS_LOOKUP_MAX &&
                 (align & (align - 1)) == 0)) {
-    unsigned cls = ta_small_class_lookup[(size + 7) / 8];
+    unsigned cls = TA_LIKELY(size <= TA_SMALL_CLASS_LOOKUP_MAX)
+                       ? ta_small_class_lookup[(size + 7) / 8]
+                       : ta_size_to_class_large(size);
     size_t bsize = ta_class_size_table[cls];
     if (TA_LIKELY(align <= (bsize & (~bsize + 1)))) {
       ta_page_t *page = heap->direct[cls];
@@ -406,8 +408,7 @@ TA_NOINLINE static void free_slow(ta_heap_t *heap, void *ptr, ta_layout_t layout
       return;
     }
     block->free_mark = ta_block_free_mark(block);
-    block->next = page->local_free;
-    page->local_free = block;
+    ta_page_push_local(page, block);
     if (--page->used == 0 || page->in_full) page_after_free(heap, segment, page);
     return;
   }
@@ -442,8 +443,7 @@ void ta_heap_free(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
                   ta_page_is_block_offset(page, off) && layout.size <= page->block_size &&
                   block->free_mark != mark)) {
       block->free_mark = mark;
-      block->next = page->local_free;
-      page->local_free = block;
+      ta_page_push_local(page, block);
       if (TA_UNLIKELY(--page->used == 0 || page->in_full)) page_after_free(heap, segment, page);
       return;
     }

@@ -4,7 +4,8 @@
  * aligned to TA_SEGMENT_SIZE, so that masking a block pointer finds its header.
  * The header holds the page descriptors; the rest is carved into pages of one
  * kind (see size_class.h). Each page serves one size class from its free lists:
- * `free` to allocate from, `local_free` that the owner frees into, and
+ * `free` to allocate from, `local_free` that the owner frees into (see
+ * ta_page_push_local), and
  * `remote_free` that other heaps push onto with atomics. */
 #ifndef TINYALLOC_ALLOC_SEGMENT_H_
 #define TINYALLOC_ALLOC_SEGMENT_H_

@@ -23,17 +23,6 @@ const uint8_t ta_small_class_lookup[TA_SMALL_CLASS_LOOKUP_MAX / 8 + 1] = {
     14,
 };
 
-/* Above 1 KiB the classes are 2^k and the one below it (about 2^k / 1.41):
- * for a size in (2^(k-1), 2^k], it is one of two. The class of 2^k for k >= 10. */
-static unsigned pow2_class(unsigned k) { return 14u + 2u * (k - 10u); }
-
-unsigned ta_size_to_class_large(size_t size) {
-  /* k with 2^(k-1) < size <= 2^k */
-  unsigned k = 64u - (unsigned)__builtin_clzll((unsigned long long)(size - 1));
-  unsigned upper = pow2_class(k);
-  return (size <= ta_class_size_table[upper - 1]) ? upper - 1 : upper;
-}
-
 ta_page_kind_t ta_class_page_kind(unsigned cls) {
   size_t size = ta_class_size(cls);
   if (size <= 8192) return TA_PAGE_SMALL;

@@ -30,8 +30,14 @@ extern const uint32_t ta_class_size_table[TA_CLASS_COUNT];
 extern const uint8_t ta_small_class_lookup[TA_SMALL_CLASS_LOOKUP_MAX / 8 + 1];
 
 /* For sizes above TA_SMALL_CLASS_LOOKUP_MAX: a leading-zero count and one
- * comparison. */
-unsigned ta_size_to_class_large(size_t size);
+ * comparison. Above 1 KiB the classes are 2^k and the one below it (about
+ * 2^k / 1.41), so a size in (2^(k-1), 2^k] is in one of two; the class of 2^k
+ * is 14 + 2 (k - 10). */
+static inline unsigned ta_size_to_class_large(size_t size) {
+  unsigned k = 64u - (unsigned)__builtin_clzll((unsigned long long)(size - 1));
+  unsigned upper = 14u + 2u * (k - 10u);
+  return (size <= ta_class_size_table[upper - 1]) ? upper - 1 : upper;
+}
 
 /* The class of the smallest block that holds size bytes; size <= TA_CLASS_MAX_SIZE.
  * Constant time: a table lookup by size / 8 up to 1 KiB. */
