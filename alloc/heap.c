@@ -288,15 +288,17 @@ void *ta_heap_alloc(ta_heap_t *heap, ta_layout_t layout) {
   }
   size_t size = layout.size;
   size_t align = layout.align;
-  /* Fast path: a class size whose blocks are naturally aligned enough, and a
-   * page with a free block at the head of the class queue. */
-  if (TA_LIKELY(size <= TA_CLASS_MAX_SIZE && align - 1 < TA_SMALL_CLASS_LOOKUP_MAX &&
-                (align & (align - 1)) == 0)) {
+  /* Fast path: a class size whose blocks all have the alignment, and a page
+   * with a free block at the head of the class queue. */
+  if (TA_LIKELY(size <= TA_CLASS_MAX_SIZE)) {
     unsigned cls = TA_LIKELY(size <= TA_SMALL_CLASS_LOOKUP_MAX)
                        ? ta_small_class_lookup[(size + 7) / 8]
                        : ta_size_to_class_large(size);
+    /* align is a power of two that divides the block size and is at most the
+     * header alignment, which bounds how aligned a page area is (align 0
+     * fails). */
     size_t bsize = ta_class_size_table[cls];
-    if (TA_LIKELY(align <= (bsize & (~bsize + 1)))) {
+    if (TA_LIKELY(((align - 1) & (align | bsize | TA_SEGMENT_HEADER_ALIGN)) == 0)) {
       ta_page_t *page = heap->direct[cls];
       if (TA_LIKELY(page->free != NULL)) return page_pop(page);
       return alloc_class_slow(heap, cls);
@@ -408,7 +410,7 @@ TA_NOINLINE static void free_slow(ta_heap_t *heap, void *ptr, ta_layout_t layout
       return;
     }
     block->free_mark = ta_block_free_mark(block);
-    ta_page_push_local(page, block);
+    ta_page_push_free(page, block);
     if (--page->used == 0 || page->in_full) page_after_free(heap, segment, page);
     return;
   }
@@ -428,22 +430,21 @@ void ta_heap_free(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
    * frees, emptied pages) goes to free_slow, which checks everything. */
   uintptr_t addr = (uintptr_t)ptr;
   size_t align = layout.align;
-  if (TA_LIKELY(heap != NULL && ta_segment_map_is_segment(addr) &&
-                (align & (align - 1)) == 0 && align - 1 < TA_SEGMENT_HEADER_ALIGN &&
-                (addr & (align - 1)) == 0)) {
+  /* align is a power of two that addr has (align 0 fails: addr is not 0). */
+  if (TA_LIKELY(ta_segment_map_is_segment(addr) && ((align - 1) & (align | addr)) == 0)) {
     ta_segment_t *segment = ta_segment_of(ptr);
     ta_page_t *page = ta_segment_page_of(segment, ptr);
     size_t off = addr - (uintptr_t)page->area;
     ta_block_t *block = (ta_block_t *)ptr;
-    uintptr_t mark = heap->free_mark_secret ^ addr; /* ta_block_free_mark(block) */
-    /* The map marks only live segments, so the header needs no cookie check
-     * here. Free and huge pages carve no bytes, so the offset test also rules
-     * them out, and pointers before the area. */
+    /* A live segment always has a heap, so this also rules out heap == NULL
+     * before heap is read. The map marks only live segments, so the header
+     * needs no cookie check here. Free and huge pages carve no bytes, so the
+     * offset test also rules them out, and pointers before the area. */
     if (TA_LIKELY(segment->heap == heap && off < ta_page_carved_bytes(page) &&
                   ta_page_is_block_offset(page, off) && layout.size <= page->block_size &&
-                  block->free_mark != mark)) {
-      block->free_mark = mark;
-      ta_page_push_local(page, block);
+                  block->free_mark != (heap->free_mark_secret ^ addr))) {
+      block->free_mark = heap->free_mark_secret ^ addr; /* ta_block_free_mark(block) */
+      ta_page_push_free(page, block);
       if (TA_UNLIKELY(--page->used == 0 || page->in_full)) page_after_free(heap, segment, page);
       return;
     }

@@ -13,7 +13,6 @@ void ta_page_init(ta_segment_t *segment, ta_page_t *page, unsigned cls) {
   ta_page_set_capacity(page, 0);
   page->used = 0;
   page->free = NULL;
-  page->local_free = NULL;
   page->in_full = false;
   atomic_store_explicit(&page->remote_free, 0, memory_order_relaxed);
 }
@@ -44,8 +43,8 @@ uint32_t ta_page_collect_remote(ta_page_t *page) {
   uint32_t count = 0;
   while (list != NULL) {
     ta_block_t *next = list->next;
-    list->next = page->local_free;
-    page->local_free = list;
+    list->next = page->free;
+    page->free = list;
     list = next;
     count++;
   }
@@ -55,11 +54,7 @@ uint32_t ta_page_collect_remote(ta_page_t *page) {
 
 bool ta_page_refill(ta_page_t *page) {
   ta_page_collect_remote(page);
-  if (page->local_free != NULL) {
-    page->free = page->local_free;
-    page->local_free = NULL;
-    return true;
-  }
+  if (page->free != NULL) return true;
   if (page->capacity < page->reserved) {
     page_extend(page);
     return true;
@@ -77,6 +72,5 @@ static bool list_holds(const ta_block_t *list, const ta_block_t *block) {
 bool ta_page_holds_free(ta_page_t *page, const ta_block_t *block) {
   const ta_block_t *remote =
       (const ta_block_t *)atomic_load_explicit(&page->remote_free, memory_order_acquire);
-  return list_holds(page->free, block) || list_holds(page->local_free, block) ||
-         list_holds(remote, block);
+  return list_holds(page->free, block) || list_holds(remote, block);
 }

@@ -14,26 +14,20 @@ extern "C" {
 /* Prepares a page just taken from its segment to serve class cls. */
 void ta_page_init(ta_segment_t *segment, ta_page_t *page, unsigned cls);
 
-/* Refills page->free (which must be empty) from the local and remote free
- * lists or by carving more blocks. Returns whether page->free has a block. */
+/* Refills page->free (which must be empty) from the remote free list or by
+ * carving more blocks. Returns whether page->free has a block. */
 bool ta_page_refill(ta_page_t *page);
 
-/* A block freed by the page's owner, already marked free. It joins local_free,
- * or `free` when that is empty: then a page that frees about as often as it
- * allocates (a page of a few big blocks, or a pair of alloc and free) keeps
- * allocating on the fast path instead of swapping lists every time. Remote
- * frees still get collected, whenever `free` runs dry. */
-static inline void ta_page_push_local(ta_page_t *page, ta_block_t *block) {
-  if (page->free != NULL) {
-    block->next = page->local_free;
-    page->local_free = block;
-  } else {
-    block->next = NULL;
-    page->free = block;
-  }
+/* A block freed by the page's owner, already marked free. One list, last in
+ * first out: the next allocation of the class reuses the block while it is
+ * still in cache. mimalloc keeps a separate local list to run its slow path
+ * now and then; here remote frees are collected whenever `free` runs dry. */
+static inline void ta_page_push_free(ta_page_t *page, ta_block_t *block) {
+  block->next = page->free;
+  page->free = block;
 }
 
-/* Moves the remote frees of the page into local_free. Returns how many. */
+/* Moves the remote frees of the page onto its free list. Returns how many. */
 uint32_t ta_page_collect_remote(ta_page_t *page);
 
 /* Whether block sits on any of the page's free lists. Slow: for the rare

@@ -3,10 +3,9 @@
  * A segment is TA_SEGMENT_SIZE bytes (a multiple of it for huge blocks),
  * aligned to TA_SEGMENT_SIZE, so that masking a block pointer finds its header.
  * The header holds the page descriptors; the rest is carved into pages of one
- * kind (see size_class.h). Each page serves one size class from its free lists:
- * `free` to allocate from, `local_free` that the owner frees into (see
- * ta_page_push_local), and
- * `remote_free` that other heaps push onto with atomics. */
+ * kind (see size_class.h). Each page serves one size class from two free
+ * lists: `free`, which the owner allocates from and frees onto, and
+ * `remote_free`, which other heaps push onto with atomics. */
 #ifndef TINYALLOC_ALLOC_SEGMENT_H_
 #define TINYALLOC_ALLOC_SEGMENT_H_
 
@@ -53,8 +52,7 @@ typedef struct ta_block {
  * which other threads write, sits on the second, so that a stream of remote
  * frees does not pull the owner's line away on every push. */
 typedef struct ta_page {
-  ta_block_t *free;       /* allocate from here */
-  ta_block_t *local_free; /* the owner frees here */
+  ta_block_t *free;       /* the owner allocates from and frees onto it */
   uint8_t *area;          /* first block */
   uint64_t divisor;       /* ceil(2^64 / block_size): divisibility by multiplication */
   uint32_t used;          /* blocks handed out and not yet collected back */

@@ -83,6 +83,43 @@ TEST_F(HeapTest, EveryPowerOfTwoAlignmentUpTo64MiB) {
   }
 }
 
+// Page areas are only as aligned as a segment header, so classes whose size is
+// a larger power of two must not pass for naturally aligned: every block, not
+// just the first of a page, has to honour the alignment.
+TEST_F(HeapTest, ManyBlocksSizedAsTheirAlignmentAreAllAligned) {
+  for (size_t align = 16; align <= ((size_t)256 << 10); align *= 2) {
+    ta_layout_t layout = Layout(align, align);
+    std::vector<void *> blocks;
+    for (int i = 0; i < 12; i++) {
+      void *p = ta_heap_alloc(heap_, layout);
+      ASSERT_NE(p, nullptr) << "align " << align;
+      EXPECT_EQ((uintptr_t)p % align, 0u) << "align " << align << " block " << i;
+      blocks.push_back(p);
+    }
+    for (void *p : blocks) ta_heap_free(heap_, p, layout);
+    ASSERT_EQ(ta_heap_last_error(heap_), TA_OK) << "align " << align;
+  }
+}
+
+// The owner's frees and allocations share one list, last in first out, so a
+// freed block comes back while it is still in cache.
+TEST_F(HeapTest, TheBlockFreedLastIsHandedOutFirst) {
+  for (size_t size : {(size_t)8, (size_t)100, (size_t)3000, (size_t)40000, (size_t)300000}) {
+    void *a = ta_heap_alloc(heap_, Layout(size));
+    void *b = ta_heap_alloc(heap_, Layout(size));
+    void *c = ta_heap_alloc(heap_, Layout(size));
+    ASSERT_NE(c, nullptr);
+    ta_heap_free(heap_, b, Layout(size));
+    ta_heap_free(heap_, a, Layout(size));
+    EXPECT_EQ(ta_heap_alloc(heap_, Layout(size)), a) << size;
+    EXPECT_EQ(ta_heap_alloc(heap_, Layout(size)), b) << size;
+    ta_heap_free(heap_, a, Layout(size));
+    ta_heap_free(heap_, b, Layout(size));
+    ta_heap_free(heap_, c, Layout(size));
+    ASSERT_EQ(ta_heap_last_error(heap_), TA_OK) << size;
+  }
+}
+
 TEST_F(HeapTest, UsableSizeCoversRequestAndAllOfItIsWritable) {
   std::mt19937_64 rng(1);
   for (int i = 0; i < 1200; i++) {
@@ -192,6 +229,12 @@ TEST_F(HeapTest, NullArgumentsAreNoOpsOrErrors) {
   EXPECT_EQ(ta_heap_alloc(nullptr, Layout(8)), nullptr);
   EXPECT_EQ(ta_heap_last_error(nullptr), TA_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(ta_usable_size(nullptr), 0u);
+  // Freeing a live block without a heap is refused and leaves it live.
+  void *p = ta_heap_alloc(heap_, Layout(24));
+  ASSERT_NE(p, nullptr);
+  ta_heap_free(nullptr, p, Layout(24));
+  ta_heap_free(heap_, p, Layout(24));
+  EXPECT_EQ(ta_heap_last_error(heap_), TA_OK) << "the block was freed without its heap";
 }
 
 TEST_F(HeapTest, ForeignPointersAreRefused) {
