@@ -122,9 +122,14 @@ size_t PickAlign(Input &in) {
   return (size_t)1 << shift;
 }
 
-int64_t PickNearDelta(Input &in) {
+int64_t PickNearDelta(Input &in, size_t slot_size) {
   uint8_t sel = in.U8();
   if (sel < 192) return ((int64_t)(sel % 33) - 16) * 8;
+  if (sel < 224 && slot_size % 8 == 0 && slot_size <= ((size_t)1 << 24)) {
+    int64_t slots = (int64_t)(sel % 8) - 4;  // -4..3, then 0 and up shift to 1..4
+    if (slots >= 0) slots++;
+    return slots * (int64_t)slot_size;
+  }
   return (int64_t)(int16_t)in.U16() * 8;
 }
 

@@ -65,8 +65,10 @@ size_t PickSize(Input &in);
 // or 2^kMaxAlignShift.
 size_t PickAlign(Input &in);
 // An offset from a block to a pointer near it, a multiple of 8: mostly within
-// 128 bytes (slot starts, padding, a neighbour's edge), sometimes 256 KiB.
-int64_t PickNearDelta(Input &in);
+// 128 bytes (slot starts, padding, a neighbour's edge), sometimes one to four
+// slots of slot_size away (free, never carved or past the page's end), sometimes
+// up to 256 KiB.
+int64_t PickNearDelta(Input &in, size_t slot_size);
 // An offset into a block of `usable` bytes (>= 2): 1..usable-1, mostly small.
 size_t PickInteriorOffset(Input &in, size_t usable);
 // A layout that ta_layout_make rejects (align 0, not a power of two, above

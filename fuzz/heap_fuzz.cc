@@ -115,9 +115,9 @@ struct Walk {
         model.CheckBlock(addr, *b);
         return;
       }
-      case 2: {  // near a live block (a slot start, a neighbour's middle, a header...)
+      case 2: {  // near a live block (a slot start, a neighbouring slot, a header...)
         if (!have) return;
-        int64_t delta = ta_fuzz::PickNearDelta(in);
+        int64_t delta = ta_fuzz::PickNearDelta(in, b->usable);
         uintptr_t p = addr + (uintptr_t)delta;
         if (p == 0 || model.IsLive(p)) return;
         ta_layout_t layout = {b->size, b->align};

@@ -116,7 +116,7 @@ struct Walk {
       }
       default: {  // near a live block
         if (!have) return;
-        uintptr_t addr = it->first + (uintptr_t)ta_fuzz::PickNearDelta(in);
+        uintptr_t addr = it->first + (uintptr_t)ta_fuzz::PickNearDelta(in, it->second.usable);
         if (addr == 0 || model.IsLive(addr)) return;
         what = "pointer near a live block";
         p = (void *)addr;
