@@ -268,7 +268,7 @@ TA_NOINLINE static void *alloc_slow(ta_heap_t *heap, ta_layout_t layout) {
      * the alignment, rather than a padded block: every block then starts at
      * its slot, so a pointer into a slot is never mistaken for a block. */
     unsigned cls = ta_size_to_class(size);
-    while (cls < TA_CLASS_COUNT && ta_class_natural_align(cls) < align) cls++;
+    while (cls < TA_CLASS_COUNT && !ta_class_has_align(cls, align)) cls++;
     if (cls < TA_CLASS_COUNT) {
       ta_page_t *page = heap->direct[cls];
       return page->free != NULL ? page_pop(page) : alloc_class_slow(heap, cls);
@@ -291,14 +291,8 @@ void *ta_heap_alloc(ta_heap_t *heap, ta_layout_t layout) {
   /* Fast path: a class size whose blocks all have the alignment, and a page
    * with a free block at the head of the class queue. */
   if (TA_LIKELY(size <= TA_CLASS_MAX_SIZE)) {
-    unsigned cls = TA_LIKELY(size <= TA_SMALL_CLASS_LOOKUP_MAX)
-                       ? ta_small_class_lookup[(size + 7) / 8]
-                       : ta_size_to_class_large(size);
-    /* align is a power of two that divides the block size and is at most the
-     * header alignment, which bounds how aligned a page area is (align 0
-     * fails). */
-    size_t bsize = ta_class_size_table[cls];
-    if (TA_LIKELY(((align - 1) & (align | bsize | TA_SEGMENT_HEADER_ALIGN)) == 0)) {
+    unsigned cls = ta_size_to_class(size);
+    if (TA_LIKELY(ta_class_has_align(cls, align))) {
       ta_page_t *page = heap->direct[cls];
       if (TA_LIKELY(page->free != NULL)) return page_pop(page);
       return alloc_class_slow(heap, cls);

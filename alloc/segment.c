@@ -13,12 +13,6 @@ static size_t header_size_for(void) {
   return (sizeof(ta_segment_t) + align - 1) & ~(align - 1);
 }
 
-size_t ta_class_natural_align(unsigned cls) {
-  size_t size = ta_class_size(cls);
-  size_t lowbit = size & (~size + 1);
-  return lowbit < TA_SEGMENT_HEADER_ALIGN ? lowbit : TA_SEGMENT_HEADER_ALIGN;
-}
-
 size_t ta_page_area_size(const ta_segment_t *segment, const ta_page_t *page) {
   size_t index = (size_t)(page - segment->pages);
   size_t page_size = segment->page_count == 1 ? segment->size : ((size_t)1 << segment->page_shift);

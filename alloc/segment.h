@@ -114,8 +114,13 @@ static inline ta_page_t *ta_segment_page_of(ta_segment_t *segment, const void *p
 /* Bytes of the page's area (page size less any header in it). */
 size_t ta_page_area_size(const ta_segment_t *segment, const ta_page_t *page);
 
-/* The alignment every block of class cls gets without padding. */
-size_t ta_class_natural_align(unsigned cls);
+/* Whether every block of class cls has alignment align (0 or not a power of
+ * two: false): align divides the block size, and is at most the header
+ * alignment, which bounds how aligned a page area is. One mask test, for the
+ * alloc fast path. */
+static inline bool ta_class_has_align(unsigned cls, size_t align) {
+  return ((align - 1) & (align | ta_class_size(cls) | TA_SEGMENT_HEADER_ALIGN)) == 0;
+}
 
 /* Looks up the segment of ptr through the segment map, validating the header.
  * NULL when ptr is not inside memory tinyalloc manages. */

@@ -40,9 +40,12 @@ static inline unsigned ta_size_to_class_large(size_t size) {
 }
 
 /* The class of the smallest block that holds size bytes; size <= TA_CLASS_MAX_SIZE.
- * Constant time: a table lookup by size / 8 up to 1 KiB. */
+ * Constant time: a table lookup by size / 8 up to 1 KiB (laid out as the
+ * likely case: the alloc fast path calls this). */
 static inline unsigned ta_size_to_class(size_t size) {
-  if (size <= TA_SMALL_CLASS_LOOKUP_MAX) return ta_small_class_lookup[(size + 7) / 8];
+  if (__builtin_expect(size <= TA_SMALL_CLASS_LOOKUP_MAX, 1)) {
+    return ta_small_class_lookup[(size + 7) / 8];
+  }
   return ta_size_to_class_large(size);
 }
 
