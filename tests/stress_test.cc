@@ -3,7 +3,8 @@
 // run, random sizes and alignments, every block's contents checked before it
 // is freed, and at the end a counting mapper proves nothing stays reserved.
 //
-// Runs for TA_STRESS_SECONDS (default 3) seconds; set it higher to soak, e.g.
+// Runs for TA_STRESS_SECONDS (default 3) seconds with TA_STRESS_WORKERS
+// (default 4, at most 64) workers; set them higher to soak, e.g.
 //   bazel test --config=tsan //tests:stress_test --test_env=TA_STRESS_SECONDS=600
 #include <gtest/gtest.h>
 
@@ -13,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -24,7 +26,7 @@
 
 namespace {
 
-constexpr int kWorkers = 4;
+constexpr int kMaxWorkers = 64;
 
 struct Block {
   unsigned char *ptr;
@@ -53,10 +55,18 @@ class Inbox {
   std::deque<Block> q_;
 };
 
-int StressSeconds() {
-  const char *env = std::getenv("TA_STRESS_SECONDS");
-  int s = env != nullptr ? std::atoi(env) : 3;
-  return s > 0 ? s : 3;
+// A positive number from the environment, or fallback.
+int EnvInt(const char *name, int fallback) {
+  const char *env = std::getenv(name);
+  int v = env != nullptr ? std::atoi(env) : 0;
+  return v > 0 ? v : fallback;
+}
+
+int StressSeconds() { return EnvInt("TA_STRESS_SECONDS", 3); }
+
+int StressWorkers() {
+  int n = EnvInt("TA_STRESS_WORKERS", 4);
+  return n < 2 ? 2 : n > kMaxWorkers ? kMaxWorkers : n;
 }
 
 ta_layout_t RandomLayout(std::mt19937_64 &rng) {
@@ -82,13 +92,21 @@ bool Intact(const Block &b) {
 }
 
 struct Shared {
-  Inbox inbox[kWorkers];
-  std::atomic<long> outstanding[kWorkers];  // blocks a worker's heap owns that others hold
+  explicit Shared(int n) : workers(n), inbox(new Inbox[n]), outstanding(new std::atomic<long>[n]) {
+    for (int i = 0; i < n; i++) outstanding[i].store(0);
+  }
+  const int workers;
+  std::unique_ptr<Inbox[]> inbox;
+  std::unique_ptr<std::atomic<long>[]> outstanding;  // blocks a worker's heap owns that others hold
   std::atomic<bool> stop{false};
   std::atomic<long> failures{0};
   std::atomic<long> ops{0};
   std::atomic<long> remote_frees{0};
   std::atomic<long> heaps_made{0};
+  // Workers that have left their main loop and so hand out no more blocks.
+  // A worker may destroy its heap only once every worker is past that point:
+  // before, a block could still land in its inbox after its last drain.
+  std::atomic<int> done_handing_out{0};
 };
 
 // Frees a block received from another worker through this worker's heap.
@@ -99,17 +117,17 @@ void FreeReceived(Shared &s, ta_heap_t *heap, const Block &b, int owner) {
   s.remote_frees++;
 }
 
-void Worker(Shared &s, int id) {
+// Runs on its own thread with a heap made for it (before any worker starts, so
+// that no worker can be left without one while others send it blocks).
+void Worker(Shared &s, int id, ta_heap_t *heap) {
   std::mt19937_64 rng(1000 + id);
-  ta_heap_t *heap = ta_heap_new();
-  s.heaps_made++;
   std::vector<Block> live;
   long step = 0;
   auto drain = [&] {
     Block b;
     while (s.inbox[id].Pop(&b)) {
-      // The owner's id is the fill modulo kWorkers.
-      FreeReceived(s, heap, b, b.fill % kWorkers);
+      // The owner's id is the fill modulo the number of workers.
+      FreeReceived(s, heap, b, b.fill % s.workers);
     }
   };
   while (!s.stop.load(std::memory_order_relaxed)) {
@@ -122,7 +140,7 @@ void Worker(Shared &s, int id) {
         s.failures++;
         continue;
       }
-      unsigned char fill = (unsigned char)((rng() % 50) * kWorkers + id);
+      unsigned char fill = (unsigned char)((rng() % (256 / s.workers)) * s.workers + id);
       std::memset(p, fill, layout.size);
       live.push_back(Block{p, layout, fill});
     } else if (r < 75) {
@@ -137,7 +155,7 @@ void Worker(Shared &s, int id) {
       Block b = live[i];
       live[i] = live.back();
       live.pop_back();
-      int to = (id + 1 + (int)(rng() % (kWorkers - 1))) % kWorkers;
+      int to = (id + 1 + (int)(rng() % (s.workers - 1))) % s.workers;
       s.outstanding[id]++;
       s.inbox[to].Push(b);
     } else {
@@ -153,19 +171,23 @@ void Worker(Shared &s, int id) {
       }
       if (s.outstanding[id].load() != 0) break;
       drain();
-      ta_heap_destroy(heap);
-      live.clear();
-      heap = ta_heap_new();
-      s.heaps_made++;
-      if (heap == nullptr) {
+      // The new heap first: if it cannot be made, the old one carries on.
+      ta_heap_t *fresh = ta_heap_new();
+      if (fresh == nullptr) {
         s.failures++;
-        return;
+      } else {
+        ta_heap_destroy(heap);
+        live.clear();
+        heap = fresh;
+        s.heaps_made++;
       }
     }
     s.ops++;
   }
-  // Shut down: keep draining until nobody holds our blocks, then destroy.
-  while (s.outstanding[id].load() != 0) {
+  // Shut down: nobody may hand us blocks any more, nobody holds ours, and
+  // our inbox is empty; only then destroy the heap.
+  s.done_handing_out++;
+  while (s.done_handing_out.load() != s.workers || s.outstanding[id].load() != 0) {
     drain();
     std::this_thread::yield();
   }
@@ -176,11 +198,16 @@ void Worker(Shared &s, int id) {
 TEST(Stress, ManyHeapsManyThreadsRemoteFreesNothingLeaks) {
   ta_counting_mapper_t *counting = ta_counting_mapper_new(ta_mapper_default());
   ASSERT_EQ(ta_mapper_set(ta_counting_mapper_table(counting)), TA_OK);
-  Shared s;
-  for (auto &o : s.outstanding) o.store(0);
+  Shared s(StressWorkers());
   std::vector<std::thread> threads;
-  for (int i = 0; i < kWorkers; i++) threads.emplace_back(Worker, std::ref(s), i);
-  // A fifth thread creates and destroys short-lived heaps all along.
+  std::vector<ta_heap_t *> heaps((size_t)s.workers);
+  for (auto &heap : heaps) {
+    heap = ta_heap_new();
+    ASSERT_NE(heap, nullptr);
+    s.heaps_made++;
+  }
+  for (int i = 0; i < s.workers; i++) threads.emplace_back(Worker, std::ref(s), i, heaps[(size_t)i]);
+  // One more thread creates and destroys short-lived heaps all along.
   std::thread churn([&s] {
     std::mt19937_64 rng(7);
     while (!s.stop.load()) {

@@ -60,6 +60,8 @@ if [ $quick = 0 ]; then
   step "bazel test //... --config=ubsan (clang)" bazel_test --config=ubsan
   step "bazel test //... --config=tsan (clang)" bazel_test --config=tsan
   step "Windows tests under Wine (mingw-w64 cross build)" bash tools/windows_test.sh
+  step "Windows test diagnostics: a hang and a crash name their test" \
+    bash tools/windows_test.sh --self-check
   step "consumer example (a separate workspace using @tinyalloc)" \
     bash -c 'cd examples/consumer && bazel run --color=no --curses=no //:app && bazel shutdown'
   step "fuzzing (libFuzzer 20 s per target, AFL++ 30 s, ASan+UBSan)" \
