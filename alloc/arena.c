@@ -6,13 +6,15 @@
  * the region LIVE owns them, whatever happened to the region in between. */
 #include "alloc/arena.h"
 
-#include <stdatomic.h>
 #include <stdint.h>
 
+#include "alloc/atomic.h"
 #include "alloc/bitmap.h"
 #include "alloc/fixed_array.h"
 #include "alloc/segment.h"
+#include "alloc/test_hook.h"
 #include "tinyalloc/mapper.h"
+#include "tinyalloc/os_thread.h"
 
 #define TA_ARENA_MAX_REGIONS 32
 #define TA_REGION_MIN_SLOTS ((size_t)16) /* 64 MiB */
@@ -31,6 +33,12 @@ typedef struct ta_region {
 static ta_region_t regions[TA_ARENA_MAX_REGIONS];
 static _Atomic(int) region_limit; /* regions at or above this were never set up */
 static _Atomic(uint32_t) give_epoch;
+/* A region is added by one thread at a time: the others wait for it and take
+ * from it, rather than each add one of their own. */
+static _Atomic(int) growing;
+/* Free slots a purge holds claimed for a moment: a take that finds nothing
+ * free waits for them rather than adding a region. */
+static _Atomic(size_t) purging;
 
 static size_t region_slots(int index) {
   size_t slots = TA_REGION_MIN_SLOTS << (index < 6 ? index : 6);
@@ -44,6 +52,7 @@ static ta_error_t region_setup(int index) {
   ta_region_t *r = &regions[index];
   size_t slots = region_slots(index);
   ta_bitmap_set(r->taken, 0, slots); /* closed until published */
+  ta_test_hook_run(TA_TEST_REGION_SETUP);
   void *base = NULL;
   ta_error_t err = ta_os_reserve(region_bytes(index), TA_SEGMENT_SIZE, &base);
   if (err != TA_OK) {
@@ -62,7 +71,7 @@ static ta_error_t region_setup(int index) {
   return TA_OK;
 }
 
-/* Adds a region with at least `slots` slots. */
+/* Adds a region with at least `slots` slots; the caller holds `growing`. */
 static ta_error_t arena_grow(size_t slots) {
   for (int i = 0; i < TA_ARENA_MAX_REGIONS; i++) {
     if (region_slots(i) < slots) continue;
@@ -99,26 +108,48 @@ static bool try_take(size_t slots, void **out, ta_arena_span_t *span) {
   return false;
 }
 
+/* Commits the slots just taken where they are not committed yet. */
+static ta_error_t commit_taken(void *mem, const ta_arena_span_t *span) {
+  ta_region_t *r = &regions[span->region];
+  if (ta_bitmap_all(r->committed, span->slot, span->slots, true)) return TA_OK;
+  ta_error_t err = ta_os_commit(mem, span->slots * TA_SEGMENT_SIZE);
+  if (err != TA_OK) {
+    ta_bitmap_release(r->taken, span->slot, span->slots);
+    return err;
+  }
+  ta_bitmap_set(r->committed, span->slot, span->slots);
+  return TA_OK;
+}
+
+/* A region is added only when no slot run fits, none is held by a purge and
+ * no other thread is adding one; then by one thread, which looks once more
+ * before it reserves. So threads that start together share the regions, and
+ * out-of-memory means that the mapper refused (or every region is in use). */
 ta_error_t ta_arena_take(size_t slots, void **out, ta_arena_span_t *span) {
   *out = NULL;
+  void *mem;
   for (;;) {
-    void *mem;
-    if (try_take(slots, &mem, span)) {
-      ta_region_t *r = &regions[span->region];
-      if (!ta_bitmap_all(r->committed, span->slot, slots, true)) {
-        ta_error_t err = ta_os_commit(mem, slots * TA_SEGMENT_SIZE);
-        if (err != TA_OK) {
-          ta_bitmap_release(r->taken, span->slot, slots);
-          return err;
-        }
-        ta_bitmap_set(r->committed, span->slot, slots);
-      }
-      *out = mem;
-      return TA_OK;
+    if (try_take(slots, &mem, span)) break;
+    if (atomic_load_explicit(&purging, memory_order_acquire) != 0 ||
+        atomic_load_explicit(&growing, memory_order_acquire) != 0) {
+      ta_test_hook_run(TA_TEST_TAKE_WAITS);
+      ta_os_yield();
+      continue;
     }
-    ta_error_t err = arena_grow(slots);
+    int idle = 0;
+    if (!atomic_compare_exchange_strong_explicit(&growing, &idle, 1, memory_order_acq_rel,
+                                                 memory_order_relaxed)) {
+      continue;
+    }
+    bool found = try_take(slots, &mem, span);
+    ta_error_t err = found ? TA_OK : arena_grow(slots);
+    atomic_store_explicit(&growing, 0, memory_order_release);
+    if (found) break;
     if (err != TA_OK) return err;
   }
+  ta_error_t err = commit_taken(mem, span);
+  if (err == TA_OK) *out = mem;
+  return err;
 }
 
 /* Runs of slots claimed for purging, decommitted one system call per run. */
@@ -134,6 +165,7 @@ static void purge_flush(ta_purge_batch_t *batch) {
       ta_bitmap_clear(r->committed, span.slot, span.slots);
     }
     ta_bitmap_release(r->taken, span.slot, span.slots);
+    atomic_fetch_sub_explicit(&purging, span.slots, memory_order_release);
   }
   ta_purge_batch_clear(batch);
 }
@@ -153,7 +185,11 @@ static void arena_purge(uint32_t now, bool everything) {
       if (!ta_bitmap_is_set(r->committed, s) || ta_bitmap_is_set(r->taken, s)) continue;
       uint32_t age = now - atomic_load_explicit(&r->given_at[s], memory_order_relaxed);
       if (!everything && age < TA_ARENA_PURGE_DELAY) continue;
-      if (!ta_bitmap_try_claim(r->taken, s, 1)) continue;
+      atomic_fetch_add_explicit(&purging, 1, memory_order_acq_rel);
+      if (!ta_bitmap_try_claim(r->taken, s, 1)) {
+        atomic_fetch_sub_explicit(&purging, 1, memory_order_release);
+        continue;
+      }
       ta_arena_span_t *last = batch.len > 0 ? &batch.items[batch.len - 1] : NULL;
       if (last != NULL && last->region == i && last->slot + last->slots == s) {
         last->slots++;
@@ -163,6 +199,7 @@ static void arena_purge(uint32_t now, bool everything) {
       ta_purge_batch_push(&batch, (ta_arena_span_t){i, s, 1});
     }
   }
+  if (batch.len > 0) ta_test_hook_run(TA_TEST_PURGE_CLAIMED);
   purge_flush(&batch);
 }
 
@@ -188,11 +225,17 @@ static void arena_release_unused(void) {
     ta_region_t *r = &regions[i];
     size_t nslots = region_slots(i);
     if (atomic_load_explicit(&r->state, memory_order_acquire) != REGION_LIVE) continue;
-    if (!ta_bitmap_try_claim(r->taken, 0, nslots)) continue;
+    /* Counted as purging while claimed: a take waits to see how this ends. */
+    atomic_fetch_add_explicit(&purging, nslots, memory_order_acq_rel);
+    if (!ta_bitmap_try_claim(r->taken, 0, nslots)) {
+      atomic_fetch_sub_explicit(&purging, nslots, memory_order_release);
+      continue;
+    }
     int expected = REGION_LIVE;
     if (!atomic_compare_exchange_strong_explicit(&r->state, &expected, REGION_RELEASING,
                                                  memory_order_acq_rel, memory_order_relaxed)) {
       ta_bitmap_release(r->taken, 0, nslots);
+      atomic_fetch_sub_explicit(&purging, nslots, memory_order_release);
       continue;
     }
     uintptr_t base = atomic_load_explicit(&r->base, memory_order_acquire);
@@ -200,11 +243,13 @@ static void arena_release_unused(void) {
       /* The OS kept the region: keep using it rather than lose track of it. */
       atomic_store_explicit(&r->state, REGION_LIVE, memory_order_release);
       ta_bitmap_release(r->taken, 0, nslots);
+      atomic_fetch_sub_explicit(&purging, nslots, memory_order_release);
       continue;
     }
     ta_bitmap_clear(r->committed, 0, nslots);
     atomic_store_explicit(&r->base, 0, memory_order_release);
     atomic_store_explicit(&r->state, REGION_EMPTY, memory_order_release); /* taken stays set */
+    atomic_fetch_sub_explicit(&purging, nslots, memory_order_release);
   }
 }
 

@@ -2,9 +2,9 @@
  *
  * Address space is reserved in regions that grow exponentially; a region is a
  * run of segment-sized slots tracked by atomic bitmaps, so heaps on different
- * threads take and return slots without a lock. A lock is taken only to add or
- * release a region (off every per-block path), and no lock is held across a
- * system call that can be avoided. Returned slots stay committed for a while
+ * threads take and return slots without a lock. One thread at a time adds a
+ * region (the others wait for it: off every per-block path), and a region
+ * is added only when no free run of slots fits. Returned slots stay committed for a while
  * (so that churn, and a heap destroyed and made again, do not thrash the OS),
  * then are decommitted. Regions stay reserved (address space only, once
  * purged) until ta_arena_trim releases those no heap uses. */

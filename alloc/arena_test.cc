@@ -4,16 +4,82 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <atomic>
 #include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
 
 #include "alloc/segment.h"
+#include "alloc/test_hook.h"
 #include "tinyalloc/mapper.h"
 
 namespace {
+
+size_t RegionCount() {
+  ta_arena_stats_t stats;
+  ta_arena_stats(&stats);
+  return stats.regions;
+}
+
+// Forces an interleaving through the test hook: the thread named
+// `holder` stops at `hold_at` until another thread reports that its take is
+// waiting (TA_TEST_TAKE_WAITS), or until a timeout, which an arena that
+// does not wait runs into.
+struct Gate {
+  std::mutex mu;
+  std::condition_variable cv;
+  ta_test_event_t hold_at;
+  std::thread::id holder;
+  bool holding = false;
+  bool taker_waited = false;
+};
+Gate *gate = nullptr;
+
+void GateHook(ta_test_event_t event) {
+  std::unique_lock<std::mutex> lock(gate->mu);
+  if (event == TA_TEST_TAKE_WAITS) {
+    gate->taker_waited = true;
+    gate->cv.notify_all();
+  } else if (event == gate->hold_at && std::this_thread::get_id() == gate->holder &&
+             !gate->holding) {
+    gate->holding = true;
+    gate->cv.notify_all();
+    gate->cv.wait_for(lock, std::chrono::seconds(5), [] { return gate->taker_waited; });
+  }
+}
+
+// Runs `hold` on a thread that stops at `event`; once it is stopped there,
+// takes one slot on this thread. Returns that slot's span.
+template <typename Fn>
+ta_arena_span_t TakeWhileHeld(ta_test_event_t event, Fn hold, bool *taker_waited) {
+  Gate g;
+  g.hold_at = event;
+  gate = &g;
+  ta_test_hook_set(GateHook);
+  std::thread holder;
+  {
+    std::unique_lock<std::mutex> lock(g.mu);
+    holder = std::thread(hold);
+    g.holder = holder.get_id();
+    g.cv.notify_all();
+  }
+  {
+    std::unique_lock<std::mutex> lock(g.mu);
+    g.cv.wait(lock, [&] { return g.holding; });
+  }
+  void *mem = nullptr;
+  ta_arena_span_t span{};
+  EXPECT_EQ(ta_arena_take(1, &mem, &span), TA_OK);
+  holder.join();
+  ta_test_hook_set(nullptr);
+  gate = nullptr;
+  *taker_waited = g.taker_waited;
+  return span;
+}
 
 // Each test ends by trimming the arena: nothing may stay reserved.
 class ArenaTest : public ::testing::Test {
@@ -81,6 +147,93 @@ TEST_F(ArenaTest, GivingWithDecommitNowReturnsMemoryAtOnce) {
   ta_arena_stats_t after;
   ta_arena_stats(&after);
   EXPECT_EQ(after.slots_committed + 4, before.slots_committed);
+}
+
+// Regression: a take that found the only region still being set up added a
+// region of its own (threads starting together reserved all 32 regions, then
+// failed with out-of-memory). Now it waits for the region and shares it.
+TEST_F(ArenaTest, TakeWaitsForARegionBeingSetUp) {
+  ASSERT_EQ(RegionCount(), 0u);
+  ta_arena_span_t first{};
+  bool waited = false;
+  ta_arena_span_t second = TakeWhileHeld(
+      TA_TEST_REGION_SETUP,
+      [&first] {
+        void *mem = nullptr;
+        // The gate's holder id is set under its lock before this runs on.
+        { std::lock_guard<std::mutex> lock(gate->mu); }
+        EXPECT_EQ(ta_arena_take(1, &mem, &first), TA_OK);
+      },
+      &waited);
+  EXPECT_TRUE(waited);
+  EXPECT_EQ(RegionCount(), 1u);
+  EXPECT_EQ(first.region, second.region);
+  ta_arena_give(first, false);
+  ta_arena_give(second, false);
+}
+
+// Regression: a take that found every free slot claimed for a moment by a
+// purge added a region. Now it waits for the purge.
+TEST_F(ArenaTest, TakeWaitsForAPurgeHoldingTheFreeSlots) {
+  ASSERT_EQ(RegionCount(), 0u);
+  // Fill the first region, then give back all but one slot (which keeps the
+  // region from being released by the trim below).
+  std::vector<ta_arena_span_t> spans;
+  for (;;) {
+    void *mem = nullptr;
+    ta_arena_span_t span;
+    ASSERT_EQ(ta_arena_take(1, &mem, &span), TA_OK);
+    if (span.region != 0) {
+      ta_arena_give(span, true);
+      break;
+    }
+    spans.push_back(span);
+  }
+  ta_arena_trim();  // releases the second region again
+  ASSERT_EQ(RegionCount(), 1u);
+  ASSERT_GT(spans.size(), 1u);
+  ta_arena_span_t kept = spans.back();
+  spans.pop_back();
+  for (auto &span : spans) ta_arena_give(span, false);
+  bool waited = false;
+  ta_arena_span_t taken = TakeWhileHeld(
+      TA_TEST_PURGE_CLAIMED,
+      [] {
+        { std::lock_guard<std::mutex> lock(gate->mu); }
+        ta_arena_trim();
+      },
+      &waited);
+  EXPECT_TRUE(waited);
+  EXPECT_EQ(RegionCount(), 1u);
+  EXPECT_EQ(taken.region, 0);
+  ta_arena_give(taken, false);
+  ta_arena_give(kept, false);
+}
+
+// Stress on top of the two above: many threads start together, each takes a
+// slot; every take succeeds and the regions stay as few as the slots need.
+TEST_F(ArenaTest, ThreadsStartingTogetherShareRegions) {
+  constexpr int kThreads = 64;
+  for (int round = 0; round < 10; round++) {
+    std::atomic<int> arrived{0};
+    std::atomic<int> failures{0};
+    std::vector<ta_arena_span_t> spans(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; t++) {
+      threads.emplace_back([&, t] {
+        arrived++;
+        while (arrived.load() < kThreads) std::this_thread::yield();
+        void *mem = nullptr;
+        if (ta_arena_take(1, &mem, &spans[(size_t)t]) != TA_OK) failures++;
+      });
+    }
+    for (auto &th : threads) th.join();
+    EXPECT_EQ(failures.load(), 0);
+    // 16 + 32 + 64 slots: three regions hold 64 single slots.
+    EXPECT_LE(RegionCount(), 3u);
+    for (auto &span : spans) ta_arena_give(span, false);
+    ta_arena_trim();
+  }
 }
 
 TEST_F(ArenaTest, ConcurrentTakesNeverShareASlot) {
