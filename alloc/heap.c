@@ -13,6 +13,7 @@
 #include "alloc/report.h"
 #include "alloc/segment_alloc.h"
 #include "alloc/segment_map.h"
+#include "alloc/test_hook.h"
 #include "tinyalloc/mapper.h"
 #include "tinyalloc/os_thread.h"
 #include "tinyalloc/sysinfo.h"
@@ -147,7 +148,7 @@ ta_heap_t *ta_heap_new(void) {
   ta_list_init(&heap->free_segments[0]);
   ta_list_init(&heap->free_segments[1]);
   ta_list_init(&heap->segments);
-  atomic_init(&heap->remote_pending, 0);
+  atomic_init(&heap->remote_blocks, 0);
   heap->last_error = TA_OK;
   heap->free_mark_secret = ta_block_free_mark(NULL);
   return heap;
@@ -182,26 +183,30 @@ static void *page_pop(ta_page_t *page) {
   return block;
 }
 
-/* Moves pages that other heaps freed into from the full list back to their
- * queues, and frees huge blocks freed remotely. */
+static void page_after_free(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page);
+
+/* Takes the blocks that other heaps freed into watched pages (one per page,
+ * see ta_page_refill_or_watch) and frees them here: each brings its page back
+ * from the full list to its queue, or frees its huge block. The cost is in
+ * the pages that got a block back, not in the size of the full list. */
 static void heap_collect_remote(ta_heap_t *heap) {
-  if (atomic_load_explicit(&heap->remote_pending, memory_order_relaxed) == 0) return;
-  /* A push that lands after the walk passed its page bumps the count again. */
-  atomic_exchange_explicit(&heap->remote_pending, 0, memory_order_acquire);
-  ta_list_node_t *node = heap->full.head;
-  while (node != NULL) {
-    ta_list_node_t *next = node->next;
-    ta_page_t *page = page_of_node(node);
-    if (ta_page_collect_remote(page) > 0) {
-      ta_segment_t *segment = ta_segment_of(page);
-      if (segment->kind == TA_PAGE_HUGE) {
-        ta_list_remove(&heap->full, &page->queue_node);
-        ta_segment_free(heap, segment);
-      } else {
-        page_unfull(heap, page);
-      }
+  if (atomic_load_explicit(&heap->remote_blocks, memory_order_relaxed) == 0) return;
+  ta_block_t *block =
+      (ta_block_t *)atomic_exchange_explicit(&heap->remote_blocks, 0, memory_order_acquire);
+  while (block != NULL) {
+    ta_block_t *next = block->next;
+    heap->remote_blocks_taken++;
+    ta_segment_t *segment = ta_segment_lookup(block);
+    ta_page_t *page = ta_segment_page_of(segment, block);
+    if (segment->kind == TA_PAGE_HUGE) {
+      ta_list_remove(&heap->full, &page->queue_node);
+      ta_segment_free(heap, segment);
+    } else {
+      ta_page_push_free(page, block); /* already marked free by the remote claim */
+      page->used--;
+      page_after_free(heap, segment, page);
     }
-    node = next;
+    block = next;
   }
 }
 
@@ -237,7 +242,7 @@ TA_NOINLINE static void *alloc_class_slow(ta_heap_t *heap, unsigned cls) {
     while (node != NULL) {
       ta_list_node_t *next = node->next;
       ta_page_t *page = page_of_node(node);
-      if (page->free != NULL || ta_page_refill(page)) {
+      if (page->free != NULL || ta_page_refill_or_watch(page)) {
         if (heap->direct[cls] != page) {
           ta_list_remove(&heap->queues[cls], &page->queue_node);
           queue_push_front(heap, page);
@@ -308,21 +313,51 @@ static void free_invalid(ta_heap_t *heap, ta_error_t err, const void *ptr) {
 }
 
 /* Hands a block to its owner heap: a lock-free push onto the page's remote
- * list. The push that makes the list non-empty also bumps a count the owner
- * looks at when it next runs short: the owner empties a list only by taking
- * it whole, so every non-empty list has had its bump, and later pushes onto
- * it need none. */
+ * list, or, when the page is watched (full, its owner waiting for a block to
+ * come back), onto the owner's remote_blocks, which clears the watch: later
+ * blocks go onto the page, which is back in its queue by the time the owner
+ * needs them. */
 static void free_remote(ta_segment_t *segment, ta_page_t *page, ta_block_t *block) {
   /* Once the block is pushed, its owner may collect it and give the segment
    * away, so nothing in it may be read after the push. The owner heap itself
    * lives on: destroying it while its blocks are being freed is a user error. */
   ta_heap_t *owner = segment->heap;
   uintptr_t head = atomic_load_explicit(&page->remote_free, memory_order_relaxed);
-  do {
+  for (;;) {
+    if (head & TA_REMOTE_WATCHED) {
+      if (!atomic_compare_exchange_weak_explicit(&page->remote_free, &head,
+                                                 head & ~TA_REMOTE_WATCHED,
+                                                 memory_order_relaxed, memory_order_relaxed)) {
+        continue;
+      }
+      /* The block keeps the page in use until the owner takes it. */
+      uintptr_t top = atomic_load_explicit(&owner->remote_blocks, memory_order_relaxed);
+      do {
+        block->next = (ta_block_t *)top;
+      } while (!atomic_compare_exchange_weak_explicit(&owner->remote_blocks, &top,
+                                                      (uintptr_t)block, memory_order_release,
+                                                      memory_order_relaxed));
+      return;
+    }
     block->next = (ta_block_t *)head;
-  } while (!atomic_compare_exchange_weak_explicit(&page->remote_free, &head, (uintptr_t)block,
-                                                  memory_order_release, memory_order_relaxed));
-  if (head == 0) atomic_fetch_add_explicit(&owner->remote_pending, 1, memory_order_release);
+    if (atomic_compare_exchange_weak_explicit(&page->remote_free, &head, (uintptr_t)block,
+                                              memory_order_release, memory_order_relaxed)) {
+      return;
+    }
+  }
+}
+
+/* Claims a block for a free through a heap other than its owner: sets its
+ * free mark with a compare-and-swap from the live value just read, so that of
+ * two threads freeing the block at once exactly one succeeds (the other sees
+ * the mark, or fails the swap). False: the block is already free. */
+static bool block_claim_remote(ta_block_t *block) {
+  uintptr_t mark = ta_block_free_mark(block);
+  uintptr_t seen = __atomic_load_n(&block->free_mark, __ATOMIC_RELAXED);
+  if (seen == mark) return false;
+  ta_test_hook_run(TA_TEST_REMOTE_FREE_CHECKED);
+  return __atomic_compare_exchange_n(&block->free_mark, &seen, mark, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_RELAXED);
 }
 
 static void free_huge(ta_heap_t *heap, ta_segment_t *segment, void *ptr, ta_layout_t layout) {
@@ -334,22 +369,34 @@ static void free_huge(ta_heap_t *heap, ta_segment_t *segment, void *ptr, ta_layo
   /* A block already freed through another heap waits, marked, for its owner
    * to collect it: a second free of either kind finds the mark. */
   ta_block_t *block = (ta_block_t *)ptr;
-  if (block->free_mark == ta_block_free_mark(block)) {
-    free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
-    return;
-  }
   if (segment->heap == heap) {
+    if (block->free_mark == ta_block_free_mark(block)) {
+      free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
+      return;
+    }
     ta_list_remove(&heap->full, &page->queue_node);
     ta_segment_free(heap, segment);
     return;
   }
   /* Owned by another heap: its owner unlists and frees it (heap_collect_remote). */
-  block->free_mark = ta_block_free_mark(block);
+  if (!block_claim_remote(block)) {
+    free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
+    return;
+  }
   free_remote(segment, page, block);
 }
 
+/* Whether a block whose mark says free is on a free list: its page's, or the
+ * heap's remote_blocks. Slow; only for a suspected double free. */
+static bool block_is_free(ta_heap_t *heap, ta_page_t *page, const ta_block_t *block) {
+  const ta_block_t *handed =
+      (const ta_block_t *)atomic_load_explicit(&heap->remote_blocks, memory_order_acquire);
+  return ta_page_holds_free(page, block) || ta_block_list_holds(handed, block);
+}
+
 /* After a local free left the page empty or took it off the full list. */
-TA_NOINLINE static void page_after_free(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page) {
+TA_NOINLINE static void page_after_free(ta_heap_t *heap, ta_segment_t *segment,
+                                       ta_page_t *page) {
   if (page->used == 0) {
     if (heap->direct[page->size_class] != page) page_retire(heap, segment, page);
   } else if (page->in_full) {
@@ -394,12 +441,12 @@ TA_NOINLINE static void free_slow(ta_heap_t *heap, void *ptr, ta_layout_t layout
     free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
     return;
   }
-  bool marked_free = block->free_mark == ta_block_free_mark(block);
   if (TA_LIKELY(segment->heap == heap)) {
+    bool marked_free = block->free_mark == ta_block_free_mark(block);
     /* A live block's mark is cleared when it is handed out, so a matching mark
      * means a double free unless the program wrote that very value: the free
      * lists tell for sure. */
-    if (TA_UNLIKELY(marked_free) && ta_page_holds_free(page, block)) {
+    if (TA_UNLIKELY(marked_free) && block_is_free(heap, page, block)) {
       free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
       return;
     }
@@ -409,11 +456,10 @@ TA_NOINLINE static void free_slow(ta_heap_t *heap, void *ptr, ta_layout_t layout
     return;
   }
   /* The owner's free lists may change under us: trust the mark alone. */
-  if (TA_UNLIKELY(marked_free)) {
+  if (TA_UNLIKELY(!block_claim_remote(block))) {
     free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
     return;
   }
-  block->free_mark = ta_block_free_mark(block);
   free_remote(segment, page, block);
 }
 

@@ -1,6 +1,6 @@
 /* The heap: per-class page queues over segments it owns. Used by one thread
  * at a time; other heaps reach it only through the atomics of its pages
- * (remote frees) and remote_pending. */
+ * (remote frees) and remote_blocks. */
 #ifndef TINYALLOC_ALLOC_HEAP_H_
 #define TINYALLOC_ALLOC_HEAP_H_
 
@@ -22,9 +22,16 @@ struct ta_heap {
   ta_list_t full;                   /* pages with none, and huge blocks */
   ta_list_t free_segments[2];       /* small and medium segments with free pages */
   ta_list_t segments;               /* every segment of the heap */
-  _Atomic(size_t) remote_pending;   /* remote frees not yet looked for */
   ta_error_t last_error;
   uintptr_t free_mark_secret; /* ta_block_free_mark(NULL): saves the free path a multiply */
+  /* Blocks heap_collect_remote has taken from remote_blocks so far: the work
+   * remote frees cost the owner, for tests (slow path only). */
+  uint64_t remote_blocks_taken;
+  /* Blocks freed through other heaps into watched (full) pages, a stack of
+   * ta_block_t: one per page at a time, so the owner finds the pages that
+   * have room again without scanning its full list. On a cache line of its
+   * own: other threads write it. */
+  TA_ALIGNAS(TA_CACHE_LINE) _Atomic(uintptr_t) remote_blocks;
 };
 
 #ifdef __cplusplus

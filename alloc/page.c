@@ -37,9 +37,12 @@ static void page_extend(ta_page_t *page) {
 }
 
 uint32_t ta_page_collect_remote(ta_page_t *page) {
-  if (atomic_load_explicit(&page->remote_free, memory_order_relaxed) == 0) return 0;
-  ta_block_t *list =
-      (ta_block_t *)atomic_exchange_explicit(&page->remote_free, 0, memory_order_acquire);
+  if (atomic_load_explicit(&page->remote_free, memory_order_relaxed) <= TA_REMOTE_WATCHED) {
+    return 0;
+  }
+  /* Clears the watch too: a page being refilled is in its class queue. */
+  ta_block_t *list = ta_remote_list(
+      atomic_exchange_explicit(&page->remote_free, 0, memory_order_acquire));
   uint32_t count = 0;
   while (list != NULL) {
     ta_block_t *next = list->next;
@@ -69,8 +72,25 @@ static bool list_holds(const ta_block_t *list, const ta_block_t *block) {
   return false;
 }
 
+bool ta_page_refill_or_watch(ta_page_t *page) {
+  for (;;) {
+    if (ta_page_refill(page)) return true;
+    uintptr_t seen = 0;
+    if (atomic_compare_exchange_strong_explicit(&page->remote_free, &seen, TA_REMOTE_WATCHED,
+                                                memory_order_acq_rel, memory_order_relaxed) ||
+        seen == TA_REMOTE_WATCHED) {
+      return false;
+    }
+    /* Blocks came in since the refill looked: take them. */
+  }
+}
+
 bool ta_page_holds_free(ta_page_t *page, const ta_block_t *block) {
   const ta_block_t *remote =
-      (const ta_block_t *)atomic_load_explicit(&page->remote_free, memory_order_acquire);
+      ta_remote_list(atomic_load_explicit(&page->remote_free, memory_order_acquire));
   return list_holds(page->free, block) || list_holds(remote, block);
+}
+
+bool ta_block_list_holds(const ta_block_t *list, const ta_block_t *block) {
+  return list_holds(list, block);
 }

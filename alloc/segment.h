@@ -65,7 +65,9 @@ typedef struct ta_page {
   uint8_t size_class;
   bool in_use;     /* serving a class (or a huge block) */
   bool in_full;    /* on the heap's full list rather than its class queue */
-  TA_ALIGNAS(TA_CACHE_LINE) _Atomic(uintptr_t) remote_free; /* blocks freed through other heaps */
+  /* Blocks freed through other heaps, a stack of ta_block_t; its low bit is
+   * TA_REMOTE_WATCHED while the page is full and waits for its first one. */
+  TA_ALIGNAS(TA_CACHE_LINE) _Atomic(uintptr_t) remote_free;
   ta_list_node_t queue_node; /* in the heap's class queue or full list */
 } ta_page_t;
 
@@ -90,6 +92,15 @@ typedef struct ta_segment {
   bool in_free_list;
   ta_page_t pages[TA_SEGMENT_MAX_PAGES];
 } ta_segment_t;
+
+/* In a page's remote_free: the owner wants the next remote free handed to
+ * it (the heap's remote_blocks) rather than left on the page, where it would
+ * not look for it. Blocks are 16-byte aligned, so the bit is free. */
+#define TA_REMOTE_WATCHED ((uintptr_t)1)
+
+static inline ta_block_t *ta_remote_list(uintptr_t remote_free) {
+  return (ta_block_t *)(remote_free & ~TA_REMOTE_WATCHED);
+}
 
 /* What a live header holds in its cookie, and a free block in its free_mark:
  * values tied to the address and to a per-process secret, so that stale or

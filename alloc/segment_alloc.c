@@ -122,6 +122,8 @@ void *ta_huge_alloc(ta_heap_t *heap, size_t size, size_t align, ta_error_t *err)
   ta_page_set_capacity(page, 1);
   page->reserved = 1;
   page->in_full = true;
+  /* A remote free of the block goes to the heap's remote_blocks. */
+  atomic_store_explicit(&page->remote_free, TA_REMOTE_WATCHED, memory_order_relaxed);
   ((ta_block_t *)(void *)block)->free_mark = 0; /* the slot may hold an old mark */
   if (((uintptr_t)block & ~(uintptr_t)TA_SEGMENT_MASK) != (uintptr_t)segment) {
     ta_segment_map_set((uintptr_t)block, TA_CHUNK_AFTER_HEADER);

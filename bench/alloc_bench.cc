@@ -127,6 +127,35 @@ void ThreadsChurn(State &state) {
   Finish(state, 1);
 }
 
+// churn_1k_{local,remote}_LIVE: LIVE blocks of 1 KiB stay live; each step
+// frees a random one and allocates one in its place. remote frees through a
+// second heap of this thread: for tinyalloc a remote free, which its owner
+// must find among LIVE / 64 full pages. The peers free by thread, not by
+// heap, so for them both rows are the same local churn.
+template <class A>
+void LiveChurn(State &state, size_t live, bool remote) {
+  constexpr size_t kSize = 1024;
+  const std::vector<uint32_t> slots = IndexTable(kTableSize, 0x7e1u, static_cast<uint32_t>(live));
+  typename A::Heap owner = A::NewHeap();
+  typename A::Heap freer = remote ? A::NewHeap() : owner;
+  std::vector<void *> blocks(live);
+  for (void *&block : blocks) {
+    block = MustAlloc<A>(owner, kSize, kPlainAlign);
+    Touch(block);
+  }
+  size_t pos = 0;
+  for (auto _ : state) {
+    void *&block = blocks[slots[pos++ & kTableMask]];
+    A::Free(freer, block, kSize, kPlainAlign);
+    block = MustAlloc<A>(owner, kSize, kPlainAlign);
+    Touch(block);
+  }
+  for (void *block : blocks) A::Free(owner, block, kSize, kPlainAlign);
+  if (remote) A::DestroyHeap(freer);
+  A::DestroyHeap(owner);
+  Finish(state, 1);
+}
+
 inline void CpuRelax() {
 #ifdef TABENCH_HAVE_TSC
   _mm_pause();
@@ -362,6 +391,17 @@ void RegisterAll(const Scale &scale) {
       using A = typename decltype(tag)::type;
       Add<A>("large_" + std::to_string(mib) + "m", Large<A>, mib << 20);
     });
+  }
+  for (size_t live : {size_t{64} << 10, size_t{256} << 10, size_t{1} << 20}) {
+    std::string suffix = live >= (size_t{1} << 20) ? std::to_string(live >> 20) + "m"
+                                                   : std::to_string(live >> 10) + "k";
+    for (bool remote : {false, true}) {
+      ForEachAllocator([&](auto tag) {
+        using A = typename decltype(tag)::type;
+        Add<A>(std::string("churn_1k_") + (remote ? "remote_" : "local_") + suffix,
+               LiveChurn<A>, live, remote);
+      });
+    }
   }
   ForEachAllocator([&](auto tag) {
     using A = typename decltype(tag)::type;

@@ -72,6 +72,11 @@ void *ta_heap_alloc(ta_heap_t *heap, ta_layout_t layout);
  * layout that does not match the block record TA_ERR_INVALID_POINTER (or
  * TA_ERR_INVALID_LAYOUT) in ta_heap_last_error(heap) and free nothing; debug
  * builds (-c dbg) also print a message naming the function to stderr.
+ * Double frees racing on several threads: of two or more frees of one block
+ * through heaps other than its owner, exactly one succeeds and the others
+ * record TA_ERR_INVALID_POINTER (the block is claimed atomically). A free
+ * through the owner racing a free through another heap is caught only as
+ * well as the timing allows: the owner's own path takes no atomic.
  * Heap's thread (of `heap`, not of the block's owner). */
 void ta_heap_free(ta_heap_t *heap, void *ptr, ta_layout_t layout);
 
