@@ -12,6 +12,7 @@
 #include "alloc/bitmap.h"
 #include "alloc/fixed_array.h"
 #include "alloc/segment.h"
+#include "alloc/segment_map.h"
 #include "alloc/test_hook.h"
 #include "tinyalloc/mapper.h"
 #include "tinyalloc/os_thread.h"
@@ -55,6 +56,12 @@ static ta_error_t region_setup(int index) {
   ta_test_hook_run(TA_TEST_REGION_SETUP);
   void *base = NULL;
   ta_error_t err = ta_os_reserve(region_bytes(index), TA_SEGMENT_SIZE, &base);
+  if (err == TA_OK && !ta_segment_map_covers((uintptr_t)base + region_bytes(index) - 1)) {
+    /* Above what the segment map covers (a 57-bit address space, a custom
+     * mapper): its segments could not be told from foreign memory. */
+    ta_os_release(base, region_bytes(index));
+    err = TA_ERR_PLATFORM;
+  }
   if (err != TA_OK) {
     atomic_store_explicit(&r->state, REGION_EMPTY, memory_order_release);
     return err;
@@ -81,7 +88,7 @@ static ta_error_t arena_grow(size_t slots) {
       return region_setup(i);
     }
   }
-  return TA_ERR_OUT_OF_MEMORY;
+  return TA_ARENA_FULL;
 }
 
 static bool try_take(size_t slots, void **out, ta_arena_span_t *span) {
@@ -124,7 +131,7 @@ static ta_error_t commit_taken(void *mem, const ta_arena_span_t *span) {
 /* A region is added only when no slot run fits, none is held by a purge and
  * no other thread is adding one; then by one thread, which looks once more
  * before it reserves. So threads that start together share the regions, and
- * out-of-memory means that the mapper refused (or every region is in use). */
+ * out-of-memory means that the mapper refused. */
 ta_error_t ta_arena_take(size_t slots, void **out, ta_arena_span_t *span) {
   *out = NULL;
   void *mem;

@@ -30,8 +30,14 @@ typedef struct ta_arena_span {
   size_t slots;
 } ta_arena_span_t;
 
+/* What ta_arena_take returns when every region is in use (and the OS was not
+ * asked): the caller maps the memory directly instead, so the arena's size is
+ * no cap on the heap's. Never leaves the core. */
+#define TA_ARENA_FULL ((ta_error_t)(TA_ERR_INVALID_ARGUMENT + 100))
+
 /* Takes `slots` contiguous segment slots, committed and aligned to the segment
- * size. On failure returns the error (and *out is NULL). Thread-safe. */
+ * size. On failure returns the error, or TA_ARENA_FULL (and *out is NULL).
+ * Thread-safe. */
 ta_error_t ta_arena_take(size_t slots, void **out, ta_arena_span_t *span);
 
 /* Gives slots back. decommit_now returns their memory to the OS at once;

@@ -498,14 +498,21 @@ size_t ta_usable_size(const void *ptr) {
   if (segment == NULL) return 0;
   ta_page_t *page = ta_segment_page_of(segment, ptr);
   if (!page->in_use) return 0;
+  size_t usable;
   if (segment->kind == TA_PAGE_HUGE) {
-    return (const uint8_t *)ptr == page->area ? segment->huge_size : 0;
+    if ((const uint8_t *)ptr != page->area) return 0;
+    usable = segment->huge_size;
+  } else {
+    uintptr_t off = (uintptr_t)ptr - (uintptr_t)page->area;
+    if ((uintptr_t)ptr < (uintptr_t)page->area || off >= ta_page_carved_bytes(page) ||
+        !ta_page_is_block_offset(page, off)) {
+      return 0;
+    }
+    usable = page->block_size;
   }
-  uintptr_t off = (uintptr_t)ptr - (uintptr_t)page->area;
-  if ((uintptr_t)ptr < (uintptr_t)page->area ||
-      off >= ta_page_carved_bytes(page) ||
-      !ta_page_is_block_offset(page, off)) {
-    return 0;
-  }
-  return page->block_size;
+  /* A freed block carries its free mark (a live one only if the program wrote
+   * that secret-derived value into its second word). */
+  const ta_block_t *block = (const ta_block_t *)ptr;
+  uintptr_t mark = __atomic_load_n(&block->free_mark, __ATOMIC_RELAXED);
+  return mark == ta_block_free_mark(block) ? 0 : usable;
 }

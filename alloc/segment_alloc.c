@@ -16,15 +16,43 @@ static void segment_list(ta_heap_t *heap, ta_segment_t *segment) {
   ta_list_push_back(&heap->segments, &segment->heap_node);
 }
 
+/* Reserves and commits `total` bytes aligned to a segment, straight from the
+ * mapper, committing the first `commit` bytes; refuses memory the segment map
+ * does not cover. */
+static ta_error_t direct_map(size_t total, size_t commit, uint8_t **out) {
+  uint8_t *base = NULL;
+  ta_error_t err = ta_os_reserve(total, TA_SEGMENT_SIZE, (void **)&base);
+  if (err != TA_OK) return err;
+  if (!ta_segment_map_covers((uintptr_t)base + total - 1)) {
+    err = TA_ERR_PLATFORM;
+  } else {
+    err = ta_os_commit(base, commit);
+  }
+  if (err != TA_OK) {
+    ta_os_release(base, total);
+    return err;
+  }
+  *out = base;
+  return TA_OK;
+}
+
 ta_segment_t *ta_segment_alloc(ta_heap_t *heap, ta_page_kind_t kind, ta_error_t *err) {
   void *mem;
-  ta_arena_span_t span;
+  ta_arena_span_t span = {-1, 0, 0};
+  void *mapping = NULL;
   *err = ta_arena_take(1, &mem, &span);
+  if (*err == TA_ARENA_FULL) {
+    /* Every region in use: a segment of its own, released when it is freed. */
+    *err = direct_map(TA_SEGMENT_SIZE, TA_SEGMENT_SIZE, (uint8_t **)&mem);
+    mapping = mem;
+  }
   if (*err != TA_OK) return NULL;
   ta_segment_t *segment = (ta_segment_t *)mem;
   ta_segment_init(segment, heap, kind, TA_SEGMENT_SIZE);
   segment->region = span.region;
   segment->region_slot = span.slot;
+  segment->mapping = mapping;
+  segment->mapping_size = mapping != NULL ? TA_SEGMENT_SIZE : 0;
   segment_list(heap, segment);
   return segment;
 }
@@ -47,21 +75,18 @@ static ta_error_t huge_map(size_t size, size_t align, ta_segment_t **out_segment
     size_t slots = total / TA_SEGMENT_SIZE;
     uint8_t *base = NULL;
     ta_error_t err;
-    if (slots <= TA_HUGE_ARENA_MAX_SLOTS) {
-      err = ta_arena_take(slots, (void **)&base, span);
-      if (err != TA_OK) return err;
+    err = slots <= TA_HUGE_ARENA_MAX_SLOTS ? ta_arena_take(slots, (void **)&base, span)
+                                           : TA_ARENA_FULL;
+    if (err == TA_OK) {
       *committed_end = total;
-    } else {
-      err = ta_os_reserve(total, TA_SEGMENT_SIZE, (void **)&base);
+    } else if (err == TA_ARENA_FULL) {
+      *committed_end = block_off + block_size;
+      err = direct_map(total, *committed_end, &base);
       if (err != TA_OK) return err;
       *mapping = base;
       *mapping_size = total;
-      *committed_end = block_off + block_size;
-      err = ta_os_commit(base, *committed_end);
-      if (err != TA_OK) {
-        ta_os_release(base, total);
-        return err;
-      }
+    } else {
+      return err;
     }
     *out_segment = (ta_segment_t *)(void *)base;
     *out_block = base + block_off;

@@ -21,6 +21,7 @@ static void map_assign(_Atomic(uint64_t) *map, uint64_t chunk, bool value) {
  * the owner sets them before handing out memory in the chunk and clears them
  * before giving the chunk away. */
 void ta_segment_map_set(uintptr_t addr, ta_chunk_state_t state) {
+  if (!ta_segment_map_covers(addr)) return; /* callers refuse such memory first */
   uint64_t chunk = (uint64_t)addr >> TA_SEGMENT_SHIFT;
   map_assign(ta_chunk_is_segment, chunk, state == TA_CHUNK_SEGMENT);
   map_assign(ta_chunk_is_after_header, chunk, state == TA_CHUNK_AFTER_HEADER);

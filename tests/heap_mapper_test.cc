@@ -200,4 +200,59 @@ TEST(HeapMapper, FreeingAHugeBlockLowersResidentMemory) {
 }
 #endif
 
+// A mapper that puts every reservation of 64 MiB or more (arena regions,
+// mapped huge blocks) at 2^48 and above, past what the segment map covers, as
+// a 57-bit address space or a custom mapper may; the rest goes to the
+// default mapper. Commit "succeeds" without touching anything.
+constexpr uintptr_t kHighBase = (uintptr_t)1 << 48;
+uintptr_t high_next = kHighBase;
+
+int HighReserve(void *, size_t size, size_t align, void **out) {
+  if (size < ((size_t)64 << 20)) {
+    const ta_mapper_t *real = ta_mapper_default();
+    return real->reserve(real->ctx, size, align, out);
+  }
+  high_next = (high_next + align - 1) & ~(uintptr_t)(align - 1);
+  *out = (void *)high_next;
+  high_next += size;
+  return 0;
+}
+bool IsHigh(void *addr) { return (uintptr_t)addr >= kHighBase; }
+int HighCommit(void *, void *addr, size_t size) {
+  const ta_mapper_t *real = ta_mapper_default();
+  return IsHigh(addr) ? 0 : real->commit(real->ctx, addr, size);
+}
+int HighDecommit(void *, void *addr, size_t size) {
+  const ta_mapper_t *real = ta_mapper_default();
+  return IsHigh(addr) ? 0 : real->decommit(real->ctx, addr, size);
+}
+int HighProtect(void *, void *addr, size_t size, bool read_write) {
+  const ta_mapper_t *real = ta_mapper_default();
+  return IsHigh(addr) ? 0 : real->protect(real->ctx, addr, size, read_write);
+}
+int HighRelease(void *, void *addr, size_t size) {
+  const ta_mapper_t *real = ta_mapper_default();
+  return IsHigh(addr) ? 0 : real->release(real->ctx, addr, size);
+}
+
+// Regression: memory above 2^48 was used as it came: the segment map was
+// indexed past its arrays (and here, the header written to where nothing is
+// mapped: a crash). Now it is refused with TA_ERR_PLATFORM.
+TEST(HeapMapper, MemoryAboveWhatTheSegmentMapCoversIsRefused) {
+  const ta_mapper_t high = {"high", HighReserve, HighCommit, HighDecommit,
+                            HighProtect, HighRelease, nullptr};
+  {
+    MapperScope scope(&high);
+    ta_heap_t *heap = ta_heap_new();
+    ASSERT_NE(heap, nullptr);
+    EXPECT_EQ(ta_heap_alloc(heap, Layout(16)), nullptr);
+    EXPECT_EQ(ta_heap_last_error(heap), TA_ERR_PLATFORM);
+    EXPECT_EQ(ta_heap_alloc(heap, Layout((size_t)100 << 20)), nullptr);
+    EXPECT_EQ(ta_heap_last_error(heap), TA_ERR_PLATFORM);
+    ta_heap_destroy(heap);
+    ta_trim();
+    EXPECT_EQ(ta_os_live_reservations(), 0u);
+  }
+}
+
 }  // namespace

@@ -136,6 +136,63 @@ TEST_F(HeapTest, UsableSizeCoversRequestAndAllOfItIsWritable) {
   }
 }
 
+// Regression: a freed block (locally, or through another heap and not yet
+// collected by its owner, small or huge) used to report its block size.
+TEST_F(HeapTest, UsableSizeOfAFreedBlockIsZero) {
+  ta_heap_t *other = ta_heap_new();
+  ASSERT_NE(other, nullptr);
+  for (size_t size : {(size_t)24, (size_t)3000, (size_t)100000, (size_t)1 << 20}) {
+    ta_layout_t layout = Layout(size);
+    void *kept = ta_heap_alloc(heap_, layout);  // keeps the page in use
+    void *local = ta_heap_alloc(heap_, layout);
+    void *remote = ta_heap_alloc(heap_, layout);
+    ASSERT_TRUE(kept != nullptr && local != nullptr && remote != nullptr);
+    std::memset(remote, 0, size);
+    EXPECT_GE(ta_usable_size(remote), size);
+    ta_heap_free(heap_, local, layout);
+    ta_heap_free(other, remote, layout);
+    EXPECT_EQ(ta_heap_last_error(other), TA_OK);
+    EXPECT_EQ(ta_usable_size(local), 0u) << size << " bytes, freed locally";
+    EXPECT_EQ(ta_usable_size(remote), 0u) << size << " bytes, freed through another heap";
+    EXPECT_GE(ta_usable_size(kept), size);
+    ta_heap_free(heap_, kept, layout);
+  }
+  ta_heap_destroy(other);
+}
+
+#ifdef __linux__
+// Regression: the arena's 32 regions (107.9 GiB) were a hard cap: past them
+// every request of 32 MiB or less failed while the OS still granted memory.
+// Now segments are mapped directly once every region is in use. Reserving and
+// committing is enough (the blocks are barely touched), which Linux's
+// overcommit allows on any machine; Windows would charge every committed byte.
+TEST(Heap, AllocatesPastWhatTheArenaRegionsHold) {
+  constexpr size_t kBlock = (size_t)30 << 20;  // 8 segments: the largest arena huge block
+  constexpr size_t kTotal = (size_t)120 << 30;
+  ta_heap_t *heap = ta_heap_new();
+  ASSERT_NE(heap, nullptr);
+  std::vector<void *> blocks;
+  for (size_t total = 0; total < kTotal; total += kBlock) {
+    void *p = ta_heap_alloc(heap, Layout(kBlock));
+    ASSERT_NE(p, nullptr) << "after " << (total >> 30) << " GiB: error "
+                          << ta_heap_last_error(heap);
+    blocks.push_back(p);
+  }
+  // Small, medium and large blocks need segments of their own kinds now, and
+  // a 1 MiB block one of its own: all past the arena.
+  for (size_t size : {(size_t)16, (size_t)20000, (size_t)300000, (size_t)1 << 20}) {
+    void *p = ta_heap_alloc(heap, Layout(size));
+    ASSERT_NE(p, nullptr) << size << " bytes past " << (kTotal >> 30) << " GiB";
+    std::memset(p, 1, size);
+    ta_heap_free(heap, p, Layout(size));
+  }
+  for (void *p : blocks) ta_heap_free(heap, p, Layout(kBlock));
+  EXPECT_EQ(ta_heap_last_error(heap), TA_OK);
+  ta_heap_destroy(heap);
+  ta_trim();
+}
+#endif
+
 // A randomized walk with a shadow copy of every live block: contents are kept,
 // blocks never overlap, alignment holds.
 TEST_F(HeapTest, RandomWalkKeepsContentsAndNeverOverlaps) {

@@ -81,7 +81,8 @@ void *ta_heap_alloc(ta_heap_t *heap, ta_layout_t layout);
 void ta_heap_free(ta_heap_t *heap, void *ptr, ta_layout_t layout);
 
 /* The number of bytes usable at ptr (>= the size it was allocated with), or 0
- * if ptr is NULL or not a live block start handed out by tinyalloc.
+ * if ptr is NULL or not a live block start handed out by tinyalloc: a block
+ * already freed (through any heap, waiting for its owner or not) gives 0.
  * Any thread, for a block no thread is freeing at the same time. */
 size_t ta_usable_size(const void *ptr);
 
