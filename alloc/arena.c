@@ -24,22 +24,22 @@
 enum { REGION_EMPTY = 0, REGION_SETUP = 1, REGION_LIVE = 2, REGION_RELEASING = 3 };
 
 typedef struct ta_region {
-  _Atomic(int) state;
-  _Atomic(uintptr_t) base;
+  TA_ATOMIC(int) state;
+  TA_ATOMIC(uintptr_t) base;
   ta_bitmap_word_t taken[TA_BITMAP_WORDS(TA_REGION_MAX_SLOTS)];
   ta_bitmap_word_t committed[TA_BITMAP_WORDS(TA_REGION_MAX_SLOTS)];
-  _Atomic(uint32_t) given_at[TA_REGION_MAX_SLOTS]; /* give epoch of a free slot */
+  TA_ATOMIC(uint32_t) given_at[TA_REGION_MAX_SLOTS]; /* give epoch of a free slot */
 } ta_region_t;
 
 static ta_region_t regions[TA_ARENA_MAX_REGIONS];
-static _Atomic(int) region_limit; /* regions at or above this were never set up */
-static _Atomic(uint32_t) give_epoch;
+static TA_ATOMIC(int) region_limit; /* regions at or above this were never set up */
+static TA_ATOMIC(uint32_t) give_epoch;
 /* A region is added by one thread at a time: the others wait for it and take
  * from it, rather than each add one of their own. */
-static _Atomic(int) growing;
+static TA_ATOMIC(int) growing;
 /* Free slots a purge holds claimed for a moment: a take that finds nothing
  * free waits for them rather than adding a region. */
-static _Atomic(size_t) purging;
+static TA_ATOMIC(size_t) purging;
 
 static size_t region_slots(int index) {
   size_t slots = TA_REGION_MIN_SLOTS << (index < 6 ? index : 6);

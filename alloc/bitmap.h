@@ -17,7 +17,7 @@ extern "C" {
 #define TA_BITMAP_WORD_BITS 64
 #define TA_BITMAP_WORDS(bits) (((bits) + TA_BITMAP_WORD_BITS - 1) / TA_BITMAP_WORD_BITS)
 
-typedef _Atomic(uint64_t) ta_bitmap_word_t;
+typedef TA_ATOMIC(uint64_t) ta_bitmap_word_t;
 
 /* Sets bits [start, start + n) if all of them were clear; otherwise leaves the
  * bitmap as it was and returns false. n >= 1. */

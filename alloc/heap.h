@@ -31,7 +31,7 @@ struct ta_heap {
    * ta_block_t: one per page at a time, so the owner finds the pages that
    * have room again without scanning its full list. On a cache line of its
    * own: other threads write it. */
-  TA_ALIGNAS(TA_CACHE_LINE) _Atomic(uintptr_t) remote_blocks;
+  TA_ALIGNAS(TA_CACHE_LINE) TA_ATOMIC(uintptr_t) remote_blocks;
 };
 
 #ifdef __cplusplus

@@ -60,14 +60,14 @@ typedef struct ta_page {
   uint32_t capacity;      /* blocks carved out so far (lazily) */
   /* capacity * block_size, the bound of a valid block offset: atomic because
    * frees through other heaps read it while the owner may be carving more. */
-  _Atomic(uint32_t) carved_bytes;
+  TA_ATOMIC(uint32_t) carved_bytes;
   uint32_t reserved;      /* blocks that fit the page */
   uint8_t size_class;
   bool in_use;     /* serving a class (or a huge block) */
   bool in_full;    /* on the heap's full list rather than its class queue */
   /* Blocks freed through other heaps, a stack of ta_block_t; its low bit is
    * TA_REMOTE_WATCHED while the page is full and waits for its first one. */
-  TA_ALIGNAS(TA_CACHE_LINE) _Atomic(uintptr_t) remote_free;
+  TA_ALIGNAS(TA_CACHE_LINE) TA_ATOMIC(uintptr_t) remote_free;
   ta_list_node_t queue_node; /* in the heap's class queue or full list */
 } ta_page_t;
 

@@ -5,10 +5,10 @@
 
 #define TA_MAP_CHUNKS ((uint64_t)1 << (TA_MAP_ADDRESS_BITS - TA_SEGMENT_SHIFT))
 
-_Atomic(uint64_t) ta_chunk_is_segment[TA_MAP_CHUNKS / 64];
-_Atomic(uint64_t) ta_chunk_is_after_header[TA_MAP_CHUNKS / 64];
+TA_ATOMIC(uint64_t) ta_chunk_is_segment[TA_MAP_CHUNKS / 64];
+TA_ATOMIC(uint64_t) ta_chunk_is_after_header[TA_MAP_CHUNKS / 64];
 
-static void map_assign(_Atomic(uint64_t) *map, uint64_t chunk, bool value) {
+static void map_assign(TA_ATOMIC(uint64_t) *map, uint64_t chunk, bool value) {
   uint64_t bit = UINT64_C(1) << (chunk % 64);
   if (value) {
     atomic_fetch_or_explicit(&map[chunk / 64], bit, memory_order_acq_rel);

@@ -26,15 +26,15 @@ typedef enum ta_chunk_state {
 /* One bit per chunk in each map, rather than a two-bit state in one: the free
  * path asks only "is this a segment?", and a single bit answers that with one
  * load and one bit test. */
-extern _Atomic(uint64_t) ta_chunk_is_segment[];
-extern _Atomic(uint64_t) ta_chunk_is_after_header[];
+extern TA_ATOMIC(uint64_t) ta_chunk_is_segment[];
+extern TA_ATOMIC(uint64_t) ta_chunk_is_after_header[];
 
 /* Whether addr lies below the highest address the map covers (2^48). */
 static inline bool ta_segment_map_covers(uintptr_t addr) {
   return ((uint64_t)addr >> TA_MAP_ADDRESS_BITS) == 0;
 }
 
-static inline bool ta_segment_map_bit(_Atomic(uint64_t) *map, uintptr_t addr) {
+static inline bool ta_segment_map_bit(TA_ATOMIC(uint64_t) *map, uintptr_t addr) {
   uint64_t chunk = (uint64_t)addr >> TA_SEGMENT_SHIFT;
   uint64_t word = atomic_load_explicit(&map[chunk / 64], memory_order_acquire);
   return (word >> (chunk % 64)) & 1u;

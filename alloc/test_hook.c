@@ -5,7 +5,7 @@
 
 #include "alloc/atomic.h"
 
-static _Atomic(ta_test_hook_t) test_hook;
+static TA_ATOMIC(ta_test_hook_t) test_hook;
 
 void ta_test_hook_set(ta_test_hook_t hook) {
   atomic_store_explicit(&test_hook, hook, memory_order_release);
