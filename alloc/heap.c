@@ -257,7 +257,13 @@ TA_NOINLINE static void *alloc_class_slow(ta_heap_t *heap, unsigned cls) {
   ta_page_t *page = heap_new_page(heap, cls);
   if (page == NULL) return NULL;
   queue_push_front(heap, page);
-  ta_page_refill(page);
+  if (!ta_page_refill(page)) {
+    /* A page too small for one block of its class: a geometry this machine's
+     * page size was not planned for. Refuse rather than pop an empty list. */
+    page_retire(heap, ta_segment_of(page), page);
+    ta_report(heap, "ta_heap_alloc", TA_ERR_PLATFORM, NULL);
+    return NULL;
+  }
   return page_pop(page);
 }
 

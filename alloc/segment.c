@@ -15,8 +15,8 @@ static size_t header_size_for(void) {
 
 size_t ta_page_area_size(const ta_segment_t *segment, const ta_page_t *page) {
   size_t index = (size_t)(page - segment->pages);
-  size_t page_size = segment->page_count == 1 ? segment->size : ((size_t)1 << segment->page_shift);
-  return index == 0 ? page_size - segment->header_size : page_size;
+  size_t end = segment->page_count == 1 ? segment->size : (index + 1) << segment->page_shift;
+  return (size_t)((uintptr_t)segment + end - (uintptr_t)page->area);
 }
 
 void ta_segment_init(ta_segment_t *segment, struct ta_heap *heap, ta_page_kind_t kind,
@@ -49,8 +49,12 @@ void ta_segment_init(ta_segment_t *segment, struct ta_heap *heap, ta_page_kind_t
     ta_page_t *page = &segment->pages[i];
     memset(page, 0, sizeof(*page));
     atomic_init(&page->remote_free, 0);
-    page->area = (uint8_t *)segment +
-                 ((i == 0) ? segment->header_size : ((size_t)i << segment->page_shift));
+    size_t start = segment->page_count == 1 ? 0 : (size_t)i << segment->page_shift;
+    size_t end = segment->page_count == 1 ? size : (size_t)(i + 1) << segment->page_shift;
+    /* The header takes the start of the segment: with large OS pages (a
+     * 64 KiB header) it fills whole small pages, which are never handed out. */
+    if (end <= segment->header_size) segment->free_pages &= ~(UINT64_C(1) << i);
+    page->area = (uint8_t *)segment + (start > segment->header_size ? start : segment->header_size);
   }
   ta_segment_map_set((uintptr_t)segment, TA_CHUNK_SEGMENT);
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "tinyalloc/mapper.h"
 #include "tinyalloc/sysinfo.h"
@@ -21,19 +22,29 @@
  * left it 0, since the contract promises a nonzero code on failure. */
 static int posix_errno(void) { return errno != 0 ? errno : EINVAL; }
 
+/* What mmap's results are aligned to: the kernel's page. ta_sysinfo() may
+ * report a larger one (a test simulating another machine's pages), to which
+ * every reservation must then be aligned all the same. */
+static size_t mmap_alignment(void) {
+  long page = sysconf(_SC_PAGESIZE);
+  return page > 0 ? (size_t)page : 4096;
+}
+
 static int posix_reserve(void *ctx, size_t size, size_t align, void **out) {
   (void)ctx;
   size_t granularity = ta_sysinfo()->alloc_granularity;
-  if (align <= granularity) {
+  if (align < granularity) align = granularity;
+  size_t natural = mmap_alignment();
+  if (align <= natural) {
     void *p = mmap(NULL, size, PROT_NONE, POSIX_RESERVE_FLAGS, -1, 0);
     if (p == MAP_FAILED) return posix_errno();
     *out = p;
     return 0;
   }
   /* mmap cannot be asked for an alignment: over-reserve, then give back the
-   * ends. mmap's result is granularity-aligned, so align - granularity bytes
-   * of slack always contain an aligned start. */
-  size_t slack = align - granularity;
+   * ends. mmap's result is page-aligned, so align - page bytes of slack always
+   * contain an aligned start. */
+  size_t slack = align - natural;
   if (size > SIZE_MAX - slack) return ENOMEM;
   size_t span = size + slack;
   void *p = mmap(NULL, span, PROT_NONE, POSIX_RESERVE_FLAGS, -1, 0);

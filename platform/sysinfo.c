@@ -53,3 +53,17 @@ const ta_sysinfo_t *ta_sysinfo(void) {
   }
   return &facts;
 }
+
+bool ta_sysinfo_override(const ta_sysinfo_t *info) {
+  int expected = STATE_EMPTY;
+  if (info == NULL ||
+      !atomic_compare_exchange_strong_explicit(&facts_state, &expected, STATE_FILLING,
+                                               memory_order_acquire, memory_order_acquire)) {
+    return false;
+  }
+  ta_sysinfo_t copy = *info;
+  sanitise(&copy);
+  facts = copy;
+  atomic_store_explicit(&facts_state, STATE_READY, memory_order_release);
+  return true;
+}

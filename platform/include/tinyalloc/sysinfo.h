@@ -25,6 +25,14 @@ typedef struct ta_sysinfo_s {
  * Never NULL; every size is a power of two (huge_page_size may be 0). */
 const ta_sysinfo_t *ta_sysinfo(void);
 
+/* Test-only: makes ta_sysinfo() report *info (made consistent as the OS's
+ * answer would be) instead of asking the OS, so that the allocator can be
+ * run with the geometry of another machine: 16 or 64 KiB pages on a 4 KiB
+ * kernel, whose default mapper then aligns every reservation to them. Only
+ * before the first ta_sysinfo() call: returns false (and changes nothing)
+ * after it. Not thread-safe against a first ta_sysinfo() call. */
+bool ta_sysinfo_override(const ta_sysinfo_t *info);
+
 #ifdef __cplusplus
 }
 #endif
