@@ -8,6 +8,7 @@
 
 #include "alloc/arena.h"
 #include "alloc/fixed_array.h"
+#include "alloc/heap_registry.h"
 #include "alloc/layout.h"
 #include "alloc/page.h"
 #include "alloc/report.h"
@@ -139,6 +140,10 @@ static ta_heap_t *heap_map(void) {
 ta_heap_t *ta_heap_new(void) {
   ta_heap_t *heap = heap_map();
   if (heap == NULL) return NULL;
+  if (ta_heap_registry_add(heap) != TA_OK) {
+    if (!heap_cache_put(heap)) ta_os_release(heap, heap_bytes());
+    return NULL;
+  }
   memset(heap, 0, sizeof(*heap));
   for (unsigned c = 0; c < TA_CLASS_COUNT; c++) {
     ta_list_init(&heap->queues[c]);
@@ -156,6 +161,12 @@ ta_heap_t *ta_heap_new(void) {
 
 void ta_heap_destroy(ta_heap_t *heap) {
   if (heap == NULL) return;
+  /* A heap destroyed already (or never made) is refused before anything in
+   * it is read: its memory may be unmapped, or serving a newer heap. */
+  if (!ta_heap_registry_remove(heap)) {
+    ta_report(NULL, "ta_heap_destroy", TA_ERR_INVALID_ARGUMENT, heap);
+    return;
+  }
   ta_list_node_t *node;
   while ((node = heap->segments.head) != NULL) {
     ta_segment_free(heap, TA_CONTAINER_OF(node, ta_segment_t, heap_node));
@@ -166,6 +177,7 @@ void ta_heap_destroy(ta_heap_t *heap) {
 void ta_trim(void) {
   ta_heap_t *heap;
   while ((heap = heap_cache_take()) != NULL) ta_os_release(heap, heap_bytes());
+  ta_heap_registry_trim();
   ta_arena_trim();
 }
 

@@ -160,6 +160,34 @@ TEST_F(HeapTest, UsableSizeOfAFreedBlockIsZero) {
   ta_heap_destroy(other);
 }
 
+// Regression: destroying a heap twice put it in the heap cache twice, so the
+// next two ta_heap_new calls returned the same heap. Now the second destroy
+// is refused, and without reading the heap: also after a trim has unmapped it.
+TEST(Heap, DestroyingAHeapTwiceIsRefused) {
+  ta_heap_t *heap = ta_heap_new();
+  ASSERT_NE(heap, nullptr);
+  ta_heap_destroy(heap);
+  ta_heap_destroy(heap);
+  ta_heap_t *a = ta_heap_new();
+  ta_heap_t *b = ta_heap_new();
+  ASSERT_TRUE(a != nullptr && b != nullptr);
+  EXPECT_NE(a, b);
+  void *p = ta_heap_alloc(a, Layout(100));
+  void *q = ta_heap_alloc(b, Layout(100));
+  ASSERT_TRUE(p != nullptr && q != nullptr);
+  EXPECT_NE(p, q);
+  ta_heap_destroy(a);
+  ta_heap_destroy(b);
+  ta_trim();  // releases the cached heaps' memory: a, b and heap unmapped
+  ta_heap_destroy(a);
+  ta_heap_destroy(b);
+  ta_heap_destroy(heap);
+  ta_heap_t *c = ta_heap_new();
+  ASSERT_NE(c, nullptr);
+  EXPECT_NE(ta_heap_alloc(c, Layout(100)), nullptr);
+  ta_heap_destroy(c);
+}
+
 #ifdef __linux__
 // Regression: the arena's 32 regions (107.9 GiB) were a hard cap: past them
 // every request of 32 MiB or less failed while the OS still granted memory.

@@ -45,7 +45,9 @@ ta_heap_t *ta_heap_new(void);
  * back to the process-wide arena, which keeps recently freed ones committed
  * for reuse and decommits them as more are freed; blocks mapped on their own
  * (over 32 MiB, or aligned to 4 MiB or more) are released to the OS at once.
- * NULL is a no-op. Heap's thread; afterwards no thread may use the heap or any
+ * NULL is a no-op. A heap destroyed already (or a pointer no ta_heap_new
+ * returned) is refused without being read: nothing happens, and debug builds
+ * print a message. Heap's thread; afterwards no thread may use the heap or any
  * block it owned, nor free such a block through another heap. */
 void ta_heap_destroy(ta_heap_t *heap);
 
