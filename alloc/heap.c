@@ -445,17 +445,11 @@ TA_NOINLINE static void free_slow(ta_heap_t *heap, void *ptr, ta_layout_t layout
     return;
   }
   ta_page_t *page = ta_segment_page_of(segment, ptr);
-  uintptr_t addr = (uintptr_t)ptr;
-  uintptr_t area = (uintptr_t)page->area;
-  size_t off = addr - area;
-  if (TA_UNLIKELY(!page->in_use || addr < area || off >= ta_page_carved_bytes(page))) {
-    free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
-    return;
-  }
   ta_block_t *block = (ta_block_t *)ptr;
   /* Blocks start at their slots (alloc_slow never pads): anything else points
-   * into the middle of a block. */
-  if (TA_UNLIKELY(!ta_page_is_block_offset(page, off) || layout.size > page->block_size)) {
+   * into the middle of a block, or outside what was carved. */
+  if (TA_UNLIKELY(!page->in_use || !ta_page_is_block_start(page, (uintptr_t)ptr) ||
+                  layout.size > page->block_size)) {
     free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
     return;
   }
@@ -492,14 +486,13 @@ void ta_heap_free(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
   if (TA_LIKELY(ta_segment_map_is_segment(addr) && ((align - 1) & (align | addr)) == 0)) {
     ta_segment_t *segment = ta_segment_of(ptr);
     ta_page_t *page = ta_segment_page_of(segment, ptr);
-    size_t off = addr - (uintptr_t)page->area;
     ta_block_t *block = (ta_block_t *)ptr;
     /* A live segment always has a heap, so this also rules out heap == NULL
      * before heap is read. The map marks only live segments, so the header
      * needs no cookie check here. Free and huge pages carve no bytes, so the
-     * offset test also rules them out, and pointers before the area. */
-    if (TA_LIKELY(segment->heap == heap && off < ta_page_carved_bytes(page) &&
-                  ta_page_is_block_offset(page, off) && layout.size <= page->block_size &&
+     * block test also rules them out. */
+    if (TA_LIKELY(segment->heap == heap && ta_page_is_block_start(page, addr) &&
+                  layout.size <= page->block_size &&
                   block->free_mark != (heap->free_mark_secret ^ addr))) {
       block->free_mark = heap->free_mark_secret ^ addr; /* ta_block_free_mark(block) */
       ta_page_push_free(page, block);
@@ -521,11 +514,7 @@ size_t ta_usable_size(const void *ptr) {
     if ((const uint8_t *)ptr != page->area) return 0;
     usable = segment->huge_size;
   } else {
-    uintptr_t off = (uintptr_t)ptr - (uintptr_t)page->area;
-    if ((uintptr_t)ptr < (uintptr_t)page->area || off >= ta_page_carved_bytes(page) ||
-        !ta_page_is_block_offset(page, off)) {
-      return 0;
-    }
+    if (!ta_page_is_block_start(page, (uintptr_t)ptr)) return 0;
     usable = page->block_size;
   }
   /* A freed block carries its free mark (a live one only if the program wrote

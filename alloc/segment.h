@@ -167,6 +167,15 @@ static inline bool ta_page_is_block_offset(const ta_page_t *page, size_t off) {
   return (uint64_t)off * page->divisor <= page->divisor - 1;
 }
 
+/* Whether addr is the start of a block carved in the page: the one test of a
+ * block pointer, for both free paths and ta_usable_size. A pointer before the
+ * area wraps to a huge offset, and free and huge pages carve no bytes, so
+ * both fail the first comparison. */
+static inline bool ta_page_is_block_start(const ta_page_t *page, uintptr_t addr) {
+  size_t off = addr - (uintptr_t)page->area;
+  return off < ta_page_carved_bytes(page) && ta_page_is_block_offset(page, off);
+}
+
 #ifdef __cplusplus
 }
 #endif

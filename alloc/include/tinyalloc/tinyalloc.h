@@ -79,6 +79,14 @@ void *ta_heap_alloc(ta_heap_t *heap, ta_layout_t layout);
  * record TA_ERR_INVALID_POINTER (the block is claimed atomically). A free
  * through the owner racing a free through another heap is caught only as
  * well as the timing allows: the owner's own path takes no atomic.
+ * A stale pointer (its block freed, and its segment given up by its owner)
+ * is refused through the segment map without being read. One window
+ * remains: a free that found the segment in the map while the owner, on
+ * another thread, is giving the segment up reads its header after the owner
+ * cleared the map; if the memory is unmapped in between (segments mapped on
+ * their own are released at once, arena segments only after a purge delay)
+ * that read faults. Freeing a block while its owner may be freeing the same
+ * memory is a use after free by the program.
  * Heap's thread (of `heap`, not of the block's owner). */
 void ta_heap_free(ta_heap_t *heap, void *ptr, ta_layout_t layout);
 
