@@ -17,11 +17,18 @@ void ta_page_init(ta_segment_t *segment, ta_page_t *page, unsigned cls) {
   atomic_store_explicit(&page->remote_free, 0, memory_order_relaxed);
 }
 
-/* Carves the next blocks, enough to fill about one OS page (at least one). */
+/* Blocks carved at least per extension: for classes of a page and more, one
+ * at a time would send every allocation to the slow path until the page is
+ * carved. Carving writes a block's first two words, so each costs one OS page
+ * committed at most. */
+#define TA_MIN_CARVE 4
+
+/* Carves the next blocks, enough to fill about one OS page (at least
+ * TA_MIN_CARVE). */
 static void page_extend(ta_page_t *page) {
   size_t bsize = page->block_size;
   size_t count = ta_sysinfo()->page_size / bsize;
-  if (count < 1) count = 1;
+  if (count < TA_MIN_CARVE) count = TA_MIN_CARVE;
   uint32_t capacity = page->capacity;
   if (count > page->reserved - capacity) count = page->reserved - capacity;
   uint8_t *first = page->area + (size_t)capacity * bsize;
