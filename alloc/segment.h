@@ -25,8 +25,6 @@ extern "C" {
 #define TA_SEGMENT_SHIFT 22
 #define TA_SEGMENT_SIZE ((size_t)1 << TA_SEGMENT_SHIFT) /* 4 MiB */
 #define TA_SEGMENT_MASK (TA_SEGMENT_SIZE - 1)
-#define TA_SMALL_PAGE_SHIFT 16  /* 64 KiB */
-#define TA_MEDIUM_PAGE_SHIFT 19 /* 512 KiB */
 #define TA_SEGMENT_MAX_PAGES (TA_SEGMENT_SIZE >> TA_SMALL_PAGE_SHIFT)
 /* The header is rounded up to this (or the OS page, if larger), which bounds
  * the alignment the first page's blocks get for free. */

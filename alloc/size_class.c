@@ -25,7 +25,7 @@ const uint8_t ta_small_class_lookup[TA_SMALL_CLASS_LOOKUP_MAX / 8 + 1] = {
 
 ta_page_kind_t ta_class_page_kind(unsigned cls) {
   size_t size = ta_class_size(cls);
-  if (size <= 8192) return TA_PAGE_SMALL;
-  if (size <= 65536) return TA_PAGE_MEDIUM;
+  if (size <= ((size_t)1 << TA_SMALL_PAGE_SHIFT) / TA_MIN_BLOCKS_PER_PAGE) return TA_PAGE_SMALL;
+  if (size <= ((size_t)1 << TA_MEDIUM_PAGE_SHIFT) / TA_MIN_BLOCKS_PER_PAGE) return TA_PAGE_MEDIUM;
   return TA_PAGE_LARGE;
 }

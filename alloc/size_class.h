@@ -15,6 +15,12 @@ extern "C" {
 #define TA_CLASS_MIN_SIZE ((size_t)16)      /* holds a free-list link and a free mark */
 #define TA_CLASS_MAX_SIZE ((size_t)368640)  /* 360 KiB */
 
+#define TA_SMALL_PAGE_SHIFT 16  /* 64 KiB */
+#define TA_MEDIUM_PAGE_SHIFT 19 /* 512 KiB */
+/* A class is served by the smallest page kind that holds this many of its
+ * blocks (so a page wastes at most an eighth of itself on the last block). */
+#define TA_MIN_BLOCKS_PER_PAGE 8
+
 /* Page kinds, by the page size they use within a segment. */
 typedef enum ta_page_kind {
   TA_PAGE_SMALL = 0,  /* 64 KiB pages, 64 per segment */
