@@ -225,37 +225,39 @@ void ta_arena_give(ta_arena_span_t span, bool decommit_now) {
   if (now % (TA_ARENA_PURGE_DELAY / 2) == 0) arena_purge(now, false);
 }
 
+/* Releases region i if none of its slots is taken. */
+static void region_release_if_unused(int i) {
+  ta_region_t *r = &regions[i];
+  size_t nslots = region_slots(i);
+  if (!ta_bitmap_try_claim(r->taken, 0, nslots)) return;
+  int expected = REGION_LIVE;
+  if (!atomic_compare_exchange_strong_explicit(&r->state, &expected, REGION_RELEASING,
+                                               memory_order_acq_rel, memory_order_relaxed)) {
+    ta_bitmap_release(r->taken, 0, nslots);
+    return;
+  }
+  uintptr_t base = atomic_load_explicit(&r->base, memory_order_acquire);
+  if (ta_os_release((void *)base, region_bytes(i)) != TA_OK) {
+    /* The OS kept the region: keep using it rather than lose track of it. */
+    atomic_store_explicit(&r->state, REGION_LIVE, memory_order_release);
+    ta_bitmap_release(r->taken, 0, nslots);
+    return;
+  }
+  ta_bitmap_clear(r->committed, 0, nslots);
+  atomic_store_explicit(&r->base, 0, memory_order_release);
+  atomic_store_explicit(&r->state, REGION_EMPTY, memory_order_release); /* taken stays set */
+}
+
 /* Releases every region none of whose slots is taken. */
 static void arena_release_unused(void) {
   int limit = atomic_load_explicit(&region_limit, memory_order_acquire);
   for (int i = 0; i < limit; i++) {
-    ta_region_t *r = &regions[i];
+    if (atomic_load_explicit(&regions[i].state, memory_order_acquire) != REGION_LIVE) continue;
+    /* Counted as purging while its slots may be claimed: a take that finds
+     * nothing free waits to see how this ends. */
     size_t nslots = region_slots(i);
-    if (atomic_load_explicit(&r->state, memory_order_acquire) != REGION_LIVE) continue;
-    /* Counted as purging while claimed: a take waits to see how this ends. */
     atomic_fetch_add_explicit(&purging, nslots, memory_order_acq_rel);
-    if (!ta_bitmap_try_claim(r->taken, 0, nslots)) {
-      atomic_fetch_sub_explicit(&purging, nslots, memory_order_release);
-      continue;
-    }
-    int expected = REGION_LIVE;
-    if (!atomic_compare_exchange_strong_explicit(&r->state, &expected, REGION_RELEASING,
-                                                 memory_order_acq_rel, memory_order_relaxed)) {
-      ta_bitmap_release(r->taken, 0, nslots);
-      atomic_fetch_sub_explicit(&purging, nslots, memory_order_release);
-      continue;
-    }
-    uintptr_t base = atomic_load_explicit(&r->base, memory_order_acquire);
-    if (ta_os_release((void *)base, region_bytes(i)) != TA_OK) {
-      /* The OS kept the region: keep using it rather than lose track of it. */
-      atomic_store_explicit(&r->state, REGION_LIVE, memory_order_release);
-      ta_bitmap_release(r->taken, 0, nslots);
-      atomic_fetch_sub_explicit(&purging, nslots, memory_order_release);
-      continue;
-    }
-    ta_bitmap_clear(r->committed, 0, nslots);
-    atomic_store_explicit(&r->base, 0, memory_order_release);
-    atomic_store_explicit(&r->state, REGION_EMPTY, memory_order_release); /* taken stays set */
+    region_release_if_unused(i);
     atomic_fetch_sub_explicit(&purging, nslots, memory_order_release);
   }
 }

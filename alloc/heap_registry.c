@@ -19,6 +19,12 @@ static size_t capacity;    /* a power of two */
 static size_t live;        /* heaps in the table */
 static size_t used;        /* live entries and tombstones */
 
+/* Bytes of a table of cap entries: whole OS pages (so a table's capacity,
+ * set from its bytes, always fills them). */
+static size_t table_bytes(size_t cap) {
+  return ta_align_up(cap * sizeof(uintptr_t), ta_sysinfo()->page_size);
+}
+
 static void lock(void) {
   while (atomic_flag_test_and_set_explicit(&registry_lock, memory_order_acquire)) ta_os_yield();
 }
@@ -40,7 +46,7 @@ static void insert(uintptr_t *into, size_t cap, uintptr_t key) {
 /* Moves every live entry into a table of new_cap entries (dropping the
  * tombstones). */
 static ta_error_t rebuild(size_t new_cap) {
-  size_t bytes = ta_align_up(new_cap * sizeof(uintptr_t), ta_sysinfo()->page_size);
+  size_t bytes = table_bytes(new_cap);
   void *mem = NULL;
   ta_error_t err = ta_os_reserve(bytes, ta_sysinfo()->alloc_granularity, &mem);
   if (err != TA_OK) return err;
@@ -54,9 +60,7 @@ static ta_error_t rebuild(size_t new_cap) {
   for (size_t i = 0; i < capacity; i++) {
     if (table[i] > TOMBSTONE) insert(fresh, fresh_cap, table[i]);
   }
-  if (table != NULL) {
-    ta_os_release(table, ta_align_up(capacity * sizeof(uintptr_t), ta_sysinfo()->page_size));
-  }
+  if (table != NULL) ta_os_release(table, table_bytes(capacity));
   table = fresh;
   capacity = fresh_cap;
   used = live;
@@ -101,7 +105,7 @@ bool ta_heap_registry_remove(const struct ta_heap *heap) {
 void ta_heap_registry_trim(void) {
   lock();
   if (table != NULL && live == 0) {
-    ta_os_release(table, ta_align_up(capacity * sizeof(uintptr_t), ta_sysinfo()->page_size));
+    ta_os_release(table, table_bytes(capacity));
     table = NULL;
     capacity = 0;
     used = 0;

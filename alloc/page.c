@@ -72,7 +72,7 @@ bool ta_page_refill(ta_page_t *page) {
   return false;
 }
 
-static bool list_holds(const ta_block_t *list, const ta_block_t *block) {
+bool ta_block_list_holds(const ta_block_t *list, const ta_block_t *block) {
   for (; list != NULL; list = list->next) {
     if (list == block) return true;
   }
@@ -95,9 +95,6 @@ bool ta_page_refill_or_watch(ta_page_t *page) {
 bool ta_page_holds_free(ta_page_t *page, const ta_block_t *block) {
   const ta_block_t *remote =
       ta_remote_list(atomic_load_explicit(&page->remote_free, memory_order_acquire));
-  return list_holds(page->free, block) || list_holds(remote, block);
+  return ta_block_list_holds(page->free, block) || ta_block_list_holds(remote, block);
 }
 
-bool ta_block_list_holds(const ta_block_t *list, const ta_block_t *block) {
-  return list_holds(list, block);
-}

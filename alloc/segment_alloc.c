@@ -16,18 +16,28 @@ static void segment_list(ta_heap_t *heap, ta_segment_t *segment) {
   ta_list_push_back(&heap->segments, &segment->heap_node);
 }
 
-/* Reserves and commits `total` bytes aligned to a segment, straight from the
- * mapper, committing the first `commit` bytes; refuses memory the segment map
- * does not cover. */
-static ta_error_t direct_map(size_t total, size_t commit, uint8_t **out) {
+/* Reserves `total` bytes aligned to `align` straight from the mapper, and
+ * refuses memory the segment map does not cover (a 57-bit address space, a
+ * custom mapper): blocks there could not be told from foreign memory. */
+static ta_error_t reserve_covered(size_t total, size_t align, uint8_t **out) {
   uint8_t *base = NULL;
-  ta_error_t err = ta_os_reserve(total, TA_SEGMENT_SIZE, (void **)&base);
+  ta_error_t err = ta_os_reserve(total, align, (void **)&base);
   if (err != TA_OK) return err;
   if (!ta_segment_map_covers((uintptr_t)base + total - 1)) {
-    err = TA_ERR_PLATFORM;
-  } else {
-    err = ta_os_commit(base, commit);
+    ta_os_release(base, total);
+    return TA_ERR_PLATFORM;
   }
+  *out = base;
+  return TA_OK;
+}
+
+/* Reserves `total` bytes aligned to a segment and commits the first
+ * `commit` of them. */
+static ta_error_t direct_map(size_t total, size_t commit, uint8_t **out) {
+  uint8_t *base = NULL;
+  ta_error_t err = reserve_covered(total, TA_SEGMENT_SIZE, &base);
+  if (err != TA_OK) return err;
+  err = ta_os_commit(base, commit);
   if (err != TA_OK) {
     ta_os_release(base, total);
     return err;
@@ -97,7 +107,7 @@ static ta_error_t huge_map(size_t size, size_t align, ta_segment_t **out_segment
   size_t total = align + ta_align_up(block_size, TA_SEGMENT_SIZE);
   if (total < align) return TA_ERR_OUT_OF_MEMORY;
   uint8_t *base = NULL;
-  ta_error_t err = ta_os_reserve(total, align, (void **)&base);
+  ta_error_t err = reserve_covered(total, align, &base);
   if (err != TA_OK) return err;
   uint8_t *segment = base + align - TA_SEGMENT_SIZE;
   err = ta_os_commit(segment, header);
@@ -123,17 +133,6 @@ void *ta_huge_alloc(ta_heap_t *heap, size_t size, size_t align, ta_error_t *err)
   size_t committed_end = 0;
   *err = huge_map(size, align, &segment, &block, &span, &mapping, &mapping_size, &committed_end);
   if (*err != TA_OK) return NULL;
-  if (!ta_segment_map_covers((uintptr_t)block + size)) {
-    /* Beyond what the segment map covers: cannot be told apart from foreign
-     * memory later, so do not hand it out. */
-    if (mapping != NULL) {
-      ta_os_release(mapping, mapping_size);
-    } else {
-      ta_arena_give(span, true);
-    }
-    *err = TA_ERR_PLATFORM;
-    return NULL;
-  }
   size_t seg_bytes = ta_align_up(committed_end, TA_SEGMENT_SIZE);
   ta_segment_init(segment, heap, TA_PAGE_HUGE, seg_bytes);
   segment->region = span.region;
