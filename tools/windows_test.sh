@@ -197,8 +197,8 @@ if [ $self_check = 1 ]; then
   expect() {
     local test=$1 want_status=$2 pattern=$3 status=0
     local out="$build/self-check-$test.log"
-    TA_TEST_TIME_LIMIT=3 timeout -k 10 60 "$wine" "$exe" --gtest_color=no \
-      "--gtest_filter=TestMainSelfCheck.$test" </dev/null >"$out" 2>&1 || status=$?
+    time_limit=3 run_program "$exe" "--gtest_filter=TestMainSelfCheck.$test" >"$out" 2>&1 ||
+      status=$?
     sed 's/^/    /' "$out"
     if [ "$status" = "$want_status" ] && grep -Eq "$pattern" "$out"; then
       echo "windows_test: self-check $test: ok (exit status $status)"
