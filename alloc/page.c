@@ -9,8 +9,8 @@ void ta_page_init(ta_segment_t *segment, ta_page_t *page, unsigned cls) {
   page->size_class = (uint8_t)cls;
   page->block_size = (uint32_t)block_size;
   page->divisor = UINT64_MAX / block_size + 1;
-  page->reserved = (uint32_t)(ta_page_area_size(segment, page) / block_size);
-  ta_page_set_capacity(page, 0);
+  page->carve_limit = (uint32_t)(ta_page_area_size(segment, page) / block_size * block_size);
+  ta_page_set_carved_bytes(page, 0);
   page->used = 0;
   page->free = NULL;
   page->in_full = false;
@@ -29,9 +29,10 @@ static void page_extend(ta_page_t *page) {
   size_t bsize = page->block_size;
   size_t count = ta_sysinfo()->page_size / bsize;
   if (count < TA_MIN_CARVE) count = TA_MIN_CARVE;
-  uint32_t capacity = page->capacity;
-  if (count > page->reserved - capacity) count = page->reserved - capacity;
-  uint8_t *first = page->area + (size_t)capacity * bsize;
+  uint32_t carved = ta_page_carved_bytes(page);
+  size_t left = (page->carve_limit - carved) / bsize;
+  if (count > left) count = left;
+  uint8_t *first = page->area + carved;
   ta_block_t *prev = NULL;
   for (size_t i = count; i-- > 0;) {
     ta_block_t *block = (ta_block_t *)(void *)(first + i * bsize);
@@ -40,7 +41,7 @@ static void page_extend(ta_page_t *page) {
     prev = block;
   }
   page->free = prev;
-  ta_page_set_capacity(page, capacity + (uint32_t)count);
+  ta_page_set_carved_bytes(page, carved + (uint32_t)(count * bsize));
 }
 
 uint32_t ta_page_collect_remote(ta_page_t *page) {
@@ -65,7 +66,7 @@ uint32_t ta_page_collect_remote(ta_page_t *page) {
 bool ta_page_refill(ta_page_t *page) {
   ta_page_collect_remote(page);
   if (page->free != NULL) return true;
-  if (page->capacity < page->reserved) {
+  if (ta_page_carved_bytes(page) < page->carve_limit) {
     page_extend(page);
     return true;
   }

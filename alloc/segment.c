@@ -28,7 +28,6 @@ void ta_segment_init(ta_segment_t *segment, struct ta_heap *heap, ta_page_kind_t
   segment->kind = kind;
   segment->size = size;
   segment->header_size = header_size_for();
-  segment->region = -1;
   switch (kind) {
     case TA_PAGE_SMALL:
       segment->page_shift = TA_SMALL_PAGE_SHIFT;
@@ -36,8 +35,8 @@ void ta_segment_init(ta_segment_t *segment, struct ta_heap *heap, ta_page_kind_t
     case TA_PAGE_MEDIUM:
       segment->page_shift = TA_MEDIUM_PAGE_SHIFT;
       break;
-    default: /* one page: any offset inside the segment maps to page 0 */
-      segment->page_shift = 8 * sizeof(uintptr_t) - 1;
+    default:
+      segment->page_shift = TA_ONE_PAGE_SHIFT;
       break;
   }
   segment->page_count = (kind == TA_PAGE_SMALL || kind == TA_PAGE_MEDIUM)
@@ -74,7 +73,7 @@ bool ta_segment_return_page(ta_segment_t *segment, ta_page_t *page) {
   page->in_full = false;
   page->free = NULL;
   page->used = 0;
-  ta_page_set_capacity(page, 0);
+  ta_page_set_carved_bytes(page, 0);
   atomic_store_explicit(&page->remote_free, 0, memory_order_relaxed);
   segment->free_pages |= UINT64_C(1) << index;
   segment->pages_in_use--;

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alloc/arena.h"
 #include "alloc/list.h"
 #include "alloc/secret.h"
 #include "alloc/size_class.h"
@@ -26,11 +27,27 @@ extern "C" {
 #define TA_SEGMENT_SIZE ((size_t)1 << TA_SEGMENT_SHIFT) /* 4 MiB */
 #define TA_SEGMENT_MASK (TA_SEGMENT_SIZE - 1)
 #define TA_SEGMENT_MAX_PAGES (TA_SEGMENT_SIZE >> TA_SMALL_PAGE_SHIFT)
+/* The page shift of a one-page (huge) segment: shifting any offset from the
+ * segment start by it, however far into the block, gives page 0. */
+#define TA_ONE_PAGE_SHIFT ((uint32_t)(8 * sizeof(uintptr_t) - 1))
 /* The header is rounded up to this (or the OS page, if larger), which bounds
  * the alignment the first page's blocks get for free. */
 #define TA_SEGMENT_HEADER_ALIGN ((size_t)16384)
 
 struct ta_heap;
+
+/* Where a segment's memory came from, and so where it goes back: slots of an
+ * arena region, or a reservation of its own from the mapper. */
+typedef struct ta_segment_source {
+  bool direct;
+  union {
+    ta_arena_span_t span;
+    struct {
+      void *base;
+      size_t size;
+    } mapping;
+  } u;
+} ta_segment_source_t;
 
 /* A free block: its first word links the free list, its second marks it free
  * (see ta_block_free_mark), so that a double free is cheap to suspect. */
@@ -44,7 +61,14 @@ typedef struct ta_block {
 #else
 #define TA_ALIGNAS(n) _Alignas(n)
 #endif
+/* What false sharing is kept apart by: a constant, as alignas needs one.
+ * Cores of these targets fetch 128 bytes at a time (lines of 128, or pairs
+ * of 64); heap_test checks it against ta_sysinfo()'s line on every run. */
+#if defined(__aarch64__) || defined(__powerpc64__) || defined(_M_ARM64)
+#define TA_CACHE_LINE 128
+#else
 #define TA_CACHE_LINE 64
+#endif
 
 /* The first cache line holds what the owner's fast paths touch; remote_free,
  * which other threads write, sits on the second, so that a stream of remote
@@ -55,11 +79,11 @@ typedef struct ta_page {
   uint64_t divisor;       /* ceil(2^64 / block_size): divisibility by multiplication */
   uint32_t used;          /* blocks handed out and not yet collected back */
   uint32_t block_size;
-  uint32_t capacity;      /* blocks carved out so far (lazily) */
-  /* capacity * block_size, the bound of a valid block offset: atomic because
-   * frees through other heaps read it while the owner may be carving more. */
+  /* Bytes of the area carved into blocks so far (lazily): the bound of a
+   * valid block offset. Atomic because frees through other heaps read it
+   * while the owner may be carving more. */
   TA_ATOMIC(uint32_t) carved_bytes;
-  uint32_t reserved;      /* blocks that fit the page */
+  uint32_t carve_limit;   /* bytes of the whole blocks that fit the page */
   uint8_t size_class;
   bool in_use;     /* serving a class (or a huge block) */
   bool in_full;    /* on the heap's full list rather than its class queue */
@@ -80,11 +104,7 @@ typedef struct ta_segment {
   size_t size;         /* bytes, a multiple of TA_SEGMENT_SIZE */
   size_t header_size;  /* bytes before the first page's area */
   size_t huge_size;    /* usable bytes of the block, for huge segments */
-  /* Where the memory came from: an arena region, or the mapper directly. */
-  int region;           /* arena region index, or -1 */
-  size_t region_slot;   /* first slot in the region */
-  void *mapping;        /* the direct reservation (region == -1) */
-  size_t mapping_size;
+  ta_segment_source_t source;
   ta_list_node_t heap_node; /* in the heap's list of all its segments */
   ta_list_node_t free_node; /* in the heap's list of segments with free pages */
   bool in_free_list;
@@ -149,15 +169,14 @@ bool ta_segment_return_page(ta_segment_t *segment, ta_page_t *page);
 /* Clears the segment's marks in the segment map, before its memory goes away. */
 void ta_segment_unmap(ta_segment_t *segment);
 
+/* Huge pages carve no bytes: every offset test on them fails and sends the
+ * caller to the huge-block checks. */
 static inline uint32_t ta_page_carved_bytes(const ta_page_t *page) {
   return atomic_load_explicit(&page->carved_bytes, memory_order_relaxed);
 }
 
-/* Huge pages have a block size of 0, so they carve no bytes: every offset
- * test on them fails and sends the caller to the huge-block checks. */
-static inline void ta_page_set_capacity(ta_page_t *page, uint32_t capacity) {
-  page->capacity = capacity;
-  atomic_store_explicit(&page->carved_bytes, capacity * page->block_size, memory_order_relaxed);
+static inline void ta_page_set_carved_bytes(ta_page_t *page, uint32_t bytes) {
+  atomic_store_explicit(&page->carved_bytes, bytes, memory_order_relaxed);
 }
 
 /* Whether off is a multiple of the page's block size (off < 2^32). */

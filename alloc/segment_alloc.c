@@ -46,67 +46,84 @@ static ta_error_t direct_map(size_t total, size_t commit, uint8_t **out) {
   return TA_OK;
 }
 
+static ta_segment_source_t direct_source(void *base, size_t size) {
+  ta_segment_source_t source = {.direct = true};
+  source.u.mapping.base = base;
+  source.u.mapping.size = size;
+  return source;
+}
+
+static ta_segment_source_t arena_source(ta_arena_span_t span) {
+  ta_segment_source_t source = {.direct = false};
+  source.u.span = span;
+  return source;
+}
+
 ta_segment_t *ta_segment_alloc(ta_heap_t *heap, ta_page_kind_t kind, ta_error_t *err) {
   void *mem;
-  ta_arena_span_t span = {-1, 0, 0};
-  void *mapping = NULL;
+  ta_arena_span_t span;
+  ta_segment_source_t source;
   *err = ta_arena_take(1, &mem, &span);
-  if (*err == TA_ARENA_FULL) {
+  if (*err == TA_OK) {
+    source = arena_source(span);
+  } else if (*err == TA_ARENA_FULL) {
     /* Every region in use: a segment of its own, released when it is freed. */
     *err = direct_map(TA_SEGMENT_SIZE, TA_SEGMENT_SIZE, (uint8_t **)&mem);
-    mapping = mem;
+    source = direct_source(mem, TA_SEGMENT_SIZE);
   }
   if (*err != TA_OK) return NULL;
   ta_segment_t *segment = (ta_segment_t *)mem;
   ta_segment_init(segment, heap, kind, TA_SEGMENT_SIZE);
-  segment->region = span.region;
-  segment->region_slot = span.slot;
-  segment->mapping = mapping;
-  segment->mapping_size = mapping != NULL ? TA_SEGMENT_SIZE : 0;
+  segment->source = source;
   segment_list(heap, segment);
   return segment;
 }
 
-/* Address space for a huge block: the segment and where the block starts in
- * it, and how many bytes from the segment start are committed. */
-static ta_error_t huge_map(size_t size, size_t align, ta_segment_t **out_segment,
-                           uint8_t **out_block, ta_arena_span_t *span, void **mapping,
-                           size_t *mapping_size, size_t *committed_end) {
+/* Where a huge block goes: its segment, where the block starts in it, how
+ * many bytes from the segment start are committed, and where the memory
+ * came from. */
+typedef struct huge_placement {
+  ta_segment_t *segment;
+  uint8_t *block;
+  size_t committed_end;
+  ta_segment_source_t source;
+} huge_placement_t;
+
+static ta_error_t huge_map(size_t size, size_t align, huge_placement_t *out) {
   const ta_sysinfo_t *sys = ta_sysinfo();
   size_t header = TA_SEGMENT_HEADER_ALIGN > sys->page_size ? TA_SEGMENT_HEADER_ALIGN : sys->page_size;
   header = ta_align_up(sizeof(ta_segment_t), header);
   size_t block_size = size == 0 ? sys->page_size : ta_align_up(size, sys->page_size);
   if (block_size < size) return TA_ERR_OUT_OF_MEMORY;
-  span->region = -1;
+  uint8_t *base = NULL;
   if (align < TA_SEGMENT_SIZE) {
     size_t block_off = ta_align_up(header, align);
     size_t total = ta_align_up(block_off + block_size, TA_SEGMENT_SIZE);
     if (total < block_size) return TA_ERR_OUT_OF_MEMORY;
     size_t slots = total / TA_SEGMENT_SIZE;
-    uint8_t *base = NULL;
-    ta_error_t err;
-    err = slots <= TA_HUGE_ARENA_MAX_SLOTS ? ta_arena_take(slots, (void **)&base, span)
-                                           : TA_ARENA_FULL;
+    ta_arena_span_t span;
+    ta_error_t err = slots <= TA_HUGE_ARENA_MAX_SLOTS
+                         ? ta_arena_take(slots, (void **)&base, &span)
+                         : TA_ARENA_FULL;
     if (err == TA_OK) {
-      *committed_end = total;
+      out->committed_end = total;
+      out->source = arena_source(span);
     } else if (err == TA_ARENA_FULL) {
-      *committed_end = block_off + block_size;
-      err = direct_map(total, *committed_end, &base);
+      out->committed_end = block_off + block_size;
+      err = direct_map(total, out->committed_end, &base);
       if (err != TA_OK) return err;
-      *mapping = base;
-      *mapping_size = total;
+      out->source = direct_source(base, total);
     } else {
       return err;
     }
-    *out_segment = (ta_segment_t *)(void *)base;
-    *out_block = base + block_off;
+    out->segment = (ta_segment_t *)(void *)base;
+    out->block = base + block_off;
     return TA_OK;
   }
   /* align >= a segment: the block starts on an align boundary and its header
    * takes the segment just below it. */
   size_t total = align + ta_align_up(block_size, TA_SEGMENT_SIZE);
   if (total < align) return TA_ERR_OUT_OF_MEMORY;
-  uint8_t *base = NULL;
   ta_error_t err = reserve_covered(total, align, &base);
   if (err != TA_OK) return err;
   uint8_t *segment = base + align - TA_SEGMENT_SIZE;
@@ -116,35 +133,25 @@ static ta_error_t huge_map(size_t size, size_t align, ta_segment_t **out_segment
     ta_os_release(base, total);
     return err;
   }
-  *mapping = base;
-  *mapping_size = total;
-  *out_segment = (ta_segment_t *)(void *)segment;
-  *out_block = base + align;
-  *committed_end = TA_SEGMENT_SIZE + block_size;
+  out->source = direct_source(base, total);
+  out->segment = (ta_segment_t *)(void *)segment;
+  out->block = base + align;
+  out->committed_end = TA_SEGMENT_SIZE + block_size;
   return TA_OK;
 }
 
 void *ta_huge_alloc(ta_heap_t *heap, size_t size, size_t align, ta_error_t *err) {
-  ta_segment_t *segment = NULL;
-  uint8_t *block = NULL;
-  ta_arena_span_t span = {-1, 0, 0};
-  void *mapping = NULL;
-  size_t mapping_size = 0;
-  size_t committed_end = 0;
-  *err = huge_map(size, align, &segment, &block, &span, &mapping, &mapping_size, &committed_end);
+  huge_placement_t at;
+  *err = huge_map(size, align, &at);
   if (*err != TA_OK) return NULL;
-  size_t seg_bytes = ta_align_up(committed_end, TA_SEGMENT_SIZE);
-  ta_segment_init(segment, heap, TA_PAGE_HUGE, seg_bytes);
-  segment->region = span.region;
-  segment->region_slot = span.slot;
-  segment->mapping = mapping;
-  segment->mapping_size = mapping_size;
-  segment->huge_size = (size_t)(((uint8_t *)segment + committed_end) - block);
+  ta_segment_t *segment = at.segment;
+  uint8_t *block = at.block;
+  ta_segment_init(segment, heap, TA_PAGE_HUGE, ta_align_up(at.committed_end, TA_SEGMENT_SIZE));
+  segment->source = at.source;
+  segment->huge_size = (size_t)(((uint8_t *)segment + at.committed_end) - block);
   ta_page_t *page = ta_segment_take_page(segment);
   page->area = block;
   page->used = 1;
-  ta_page_set_capacity(page, 1);
-  page->reserved = 1;
   page->in_full = true;
   /* A remote free of the block goes to the heap's remote_blocks. */
   atomic_store_explicit(&page->remote_free, TA_REMOTE_WATCHED, memory_order_relaxed);
@@ -163,14 +170,12 @@ void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment) {
     ta_list_remove(&heap->free_segments[segment->kind], &segment->free_node);
     segment->in_free_list = false;
   }
-  ta_arena_span_t span = {segment->region, segment->region_slot, segment->size / TA_SEGMENT_SIZE};
-  void *mapping = segment->mapping;
-  size_t mapping_size = segment->mapping_size;
+  ta_segment_source_t source = segment->source;
   ta_segment_unmap(segment);
   segment->cookie = 0;
-  if (mapping != NULL) {
-    ta_os_release(mapping, mapping_size);
+  if (source.direct) {
+    ta_os_release(source.u.mapping.base, source.u.mapping.size);
   } else {
-    ta_arena_give(span, false);
+    ta_arena_give(source.u.span, false);
   }
 }

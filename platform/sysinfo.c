@@ -29,10 +29,6 @@ static void sanitise(ta_sysinfo_t *info) {
     info->alloc_granularity = info->page_size;
   }
   if (!is_power_of_two(info->cache_line)) info->cache_line = TA_FALLBACK_CACHE_LINE;
-  /* A "huge" page no larger than a page would not be one. */
-  if (!is_power_of_two(info->huge_page_size) || info->huge_page_size <= info->page_size) {
-    info->huge_page_size = 0;
-  }
 }
 
 const ta_sysinfo_t *ta_sysinfo(void) {

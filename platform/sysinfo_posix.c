@@ -1,12 +1,11 @@
-/* POSIX (Linux first): page size from sysconf, cache line and huge page size
- * from sysconf or sysfs/procfs, overcommit from the kernel's policy. */
+/* POSIX (Linux first): page size from sysconf, cache line from sysconf or
+ * sysfs. */
 /* -std=c11 hides POSIX 2008 and BSD names (O_CLOEXEC) unless asked for. */
 #define _DEFAULT_SOURCE
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "platform/os_sysinfo.h"
@@ -58,41 +57,10 @@ static size_t posix_cache_line(void) {
   return 0;
 }
 
-static size_t posix_huge_page_size(void) {
-  /* The transparent huge page size is what an aligned reservation gets without
-   * configuration; the hugetlbfs default size is the next best guess. */
-  char buf[8192];
-  if (posix_read_file("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", buf, sizeof buf)) {
-    size_t v = posix_parse_size(buf);
-    if (v != 0) return v;
-  }
-  if (posix_read_file("/proc/meminfo", buf, sizeof buf)) {
-    const char *line = strstr(buf, "Hugepagesize:");
-    if (line != NULL) {
-      size_t kib = posix_parse_size(line + sizeof "Hugepagesize:" - 1);
-      if (kib <= (size_t)-1 / 1024) return kib * 1024;
-    }
-  }
-  return 0;
-}
-
-static bool posix_overcommit(void) {
-  /* Linux's policy 2 ("never overcommit") charges every committed page against
-   * a limit whether touched or not; every other policy, and the BSDs and macOS,
-   * back pages only when touched. */
-  char buf[16];
-  if (posix_read_file("/proc/sys/vm/overcommit_memory", buf, sizeof buf)) {
-    return posix_parse_size(buf) != 2;
-  }
-  return true;
-}
-
 void ta_os_sysinfo_query(ta_sysinfo_t *info) {
   long page = sysconf(_SC_PAGESIZE);
   info->page_size = page > 0 ? (size_t)page : 0;
   /* mmap places mappings on any page boundary. */
   info->alloc_granularity = info->page_size;
   info->cache_line = posix_cache_line();
-  info->huge_page_size = posix_huge_page_size();
-  info->overcommit = posix_overcommit();
 }

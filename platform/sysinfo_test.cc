@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <fstream>
 #include <thread>
 #include <vector>
 
@@ -37,10 +36,6 @@ TEST(Sysinfo, SizesArePowersOfTwo) {
   EXPECT_TRUE(IsPowerOfTwo(info->page_size)) << info->page_size;
   EXPECT_TRUE(IsPowerOfTwo(info->alloc_granularity)) << info->alloc_granularity;
   EXPECT_TRUE(IsPowerOfTwo(info->cache_line)) << info->cache_line;
-  if (info->huge_page_size != 0) {
-    EXPECT_TRUE(IsPowerOfTwo(info->huge_page_size)) << info->huge_page_size;
-    EXPECT_GT(info->huge_page_size, info->page_size);
-  }
 }
 
 TEST(Sysinfo, SizesAreSane) {
@@ -55,27 +50,18 @@ TEST(Sysinfo, SizesAreSane) {
 TEST(Sysinfo, MatchesTheOs) {
   const ta_sysinfo_t *info = ta_sysinfo();
 #ifdef _WIN32
-  // Windows reserves address space in 64 KiB units on every machine, and
-  // charges commit at once.
+  // Windows reserves address space in 64 KiB units on every machine.
   EXPECT_EQ(info->alloc_granularity, 65536u);
-  EXPECT_FALSE(info->overcommit);
 #else
   EXPECT_EQ(info->alloc_granularity, info->page_size);
-#ifdef __linux__
-  int policy = 0;
-  std::ifstream("/proc/sys/vm/overcommit_memory") >> policy;
-  EXPECT_EQ(info->overcommit, policy != 2) << "overcommit policy " << policy;
-#endif
 #endif
 }
 
 // Shows what the OS (or Wine) reported, in the log and in the XML report.
 TEST(Sysinfo, PrintsTheFacts) {
   const ta_sysinfo_t *info = ta_sysinfo();
-  std::printf("sysinfo: page_size=%zu alloc_granularity=%zu cache_line=%zu huge_page_size=%zu "
-              "overcommit=%d\n",
-              info->page_size, info->alloc_granularity, info->cache_line, info->huge_page_size,
-              info->overcommit ? 1 : 0);
+  std::printf("sysinfo: page_size=%zu alloc_granularity=%zu cache_line=%zu\n", info->page_size,
+              info->alloc_granularity, info->cache_line);
   RecordProperty("page_size", static_cast<int>(info->page_size));
   RecordProperty("alloc_granularity", static_cast<int>(info->alloc_granularity));
   RecordProperty("cache_line", static_cast<int>(info->cache_line));

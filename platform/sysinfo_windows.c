@@ -1,6 +1,5 @@
 /* Windows: page size and allocation granularity from GetSystemInfo, the L1
- * data cache line from GetLogicalProcessorInformation, the large page size
- * from GetLargePageMinimum. */
+ * data cache line from GetLogicalProcessorInformation. */
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
 
@@ -39,9 +38,4 @@ void ta_os_sysinfo_query(ta_sysinfo_t *info) {
   info->page_size = si.dwPageSize;
   info->alloc_granularity = si.dwAllocationGranularity;
   info->cache_line = win_cache_line();
-  /* 0 when the processor has no large pages. */
-  info->huge_page_size = GetLargePageMinimum();
-  /* MEM_COMMIT charges the commit limit (RAM + page file) at once, touched or
-   * not: a commit can fail even though no page was ever used. */
-  info->overcommit = false;
 }

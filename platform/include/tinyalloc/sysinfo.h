@@ -17,12 +17,10 @@ typedef struct ta_sysinfo_s {
   size_t alloc_granularity;  /* reservations start on multiples of this
                                 (64 KiB on Windows, the page size on POSIX) */
   size_t cache_line;         /* L1 data cache line; 64 when the OS won't say */
-  size_t huge_page_size;     /* 0 when the OS has none or won't say */
-  bool overcommit;           /* committed memory is only backed when touched */
 } ta_sysinfo_t;
 
 /* The facts, filled on the first call (thread-safe), constant afterwards.
- * Never NULL; every size is a power of two (huge_page_size may be 0). */
+ * Never NULL; every size is a power of two. */
 const ta_sysinfo_t *ta_sysinfo(void);
 
 /* Test-only: makes ta_sysinfo() report *info (made consistent as the OS's

@@ -1,0 +1,31 @@
+// The fields other threads write sit on cache lines of their own, and the
+// compile-time line size covers the line the machine reports.
+#include <gtest/gtest.h>
+
+#include <cstddef>
+
+#include "alloc/heap.h"
+#include "alloc/segment.h"
+#include "tinyalloc/sysinfo.h"
+
+namespace {
+
+TEST(CacheLine, TheCompiledLineCoversTheMachines) {
+  // A larger line on this machine means remote pushes share lines with the
+  // owner's fast-path fields: TA_CACHE_LINE must grow for this target.
+  EXPECT_GE(static_cast<size_t>(TA_CACHE_LINE), ta_sysinfo()->cache_line);
+}
+
+TEST(CacheLine, RemoteFreesOfAPageDoNotShareTheOwnersLine) {
+  EXPECT_EQ(offsetof(ta_page_t, remote_free) % TA_CACHE_LINE, 0u);
+  EXPECT_GE(offsetof(ta_page_t, remote_free), offsetof(ta_page_t, in_full) + 1);
+  EXPECT_EQ(alignof(ta_page_t), static_cast<size_t>(TA_CACHE_LINE));
+}
+
+TEST(CacheLine, RemoteBlocksOfAHeapDoNotShareTheFreeSecretsLine) {
+  EXPECT_EQ(offsetof(ta_heap_t, remote_blocks) % TA_CACHE_LINE, 0u);
+  EXPECT_GT(offsetof(ta_heap_t, remote_blocks), offsetof(ta_heap_t, free_mark_secret));
+  EXPECT_EQ(alignof(ta_heap_t), static_cast<size_t>(TA_CACHE_LINE));
+}
+
+}  // namespace
