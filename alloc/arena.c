@@ -11,9 +11,11 @@
 #include "alloc/atomic.h"
 #include "alloc/bitmap.h"
 #include "alloc/fixed_array.h"
+#include "alloc/options.h"
 #include "alloc/segment.h"
 #include "alloc/segment_map.h"
 #include "alloc/test_hook.h"
+#include "tinyalloc/clock.h"
 #include "tinyalloc/mapper.h"
 #include "tinyalloc/os_thread.h"
 
@@ -28,12 +30,17 @@ typedef struct ta_region {
   TA_ATOMIC(uintptr_t) base;
   ta_bitmap_word_t taken[TA_BITMAP_WORDS(TA_REGION_MAX_SLOTS)];
   ta_bitmap_word_t committed[TA_BITMAP_WORDS(TA_REGION_MAX_SLOTS)];
-  TA_ATOMIC(uint32_t) given_at[TA_REGION_MAX_SLOTS]; /* give epoch of a free slot */
+  TA_ATOMIC(uint64_t) given_at[TA_REGION_MAX_SLOTS]; /* ta_clock_ms() when a free slot came back */
 } ta_region_t;
 
 static ta_region_t regions[TA_ARENA_MAX_REGIONS];
 static TA_ATOMIC(int) region_limit; /* regions at or above this were never set up */
-static TA_ATOMIC(uint32_t) give_epoch;
+/* Free slots still committed, kept for reuse: bounded by
+ * TA_OPTION_RETAIN_BYTES, decommitted once TA_OPTION_PURGE_DELAY_MS old. */
+static TA_ATOMIC(size_t) retained_slots;
+/* When the oldest retained slot is due for purging (UINT64_MAX: none is
+ * retained), so that checking costs one load until then. */
+static TA_ATOMIC(uint64_t) next_purge_due = UINT64_MAX;
 /* A region is added by one thread at a time: the others wait for it and take
  * from it, rather than each add one of their own. */
 static TA_ATOMIC(int) growing;
@@ -118,7 +125,10 @@ static bool try_take(size_t slots, void **out, ta_arena_span_t *span) {
 /* Commits the slots just taken where they are not committed yet. */
 static ta_error_t commit_taken(void *mem, const ta_arena_span_t *span) {
   ta_region_t *r = &regions[span->region];
-  if (ta_bitmap_all(r->committed, span->slot, span->slots, true)) return TA_OK;
+  size_t kept = 0;
+  for (size_t s = span->slot; s < span->slot + span->slots; s++) kept += ta_bitmap_is_set(r->committed, s);
+  if (kept != 0) atomic_fetch_sub_explicit(&retained_slots, kept, memory_order_relaxed);
+  if (kept == span->slots) return TA_OK;
   ta_error_t err = ta_os_commit(mem, span->slots * TA_SEGMENT_SIZE);
   if (err != TA_OK) {
     ta_bitmap_release(r->taken, span->slot, span->slots);
@@ -170,6 +180,10 @@ static void purge_flush(ta_purge_batch_t *batch) {
     if (ta_os_decommit((void *)(base + span.slot * TA_SEGMENT_SIZE),
                        span.slots * TA_SEGMENT_SIZE) == TA_OK) {
       ta_bitmap_clear(r->committed, span.slot, span.slots);
+      atomic_fetch_sub_explicit(&retained_slots, span.slots, memory_order_relaxed);
+    } else {
+      /* Still committed: due again at the next look. */
+      atomic_store_explicit(&next_purge_due, 0, memory_order_relaxed);
     }
     ta_bitmap_release(r->taken, span.slot, span.slots);
     atomic_fetch_sub_explicit(&purging, span.slots, memory_order_release);
@@ -177,52 +191,99 @@ static void purge_flush(ta_purge_batch_t *batch) {
   ta_purge_batch_clear(batch);
 }
 
-/* Decommits free slots that have stayed committed for TA_ARENA_PURGE_DELAY
- * returns (every free slot if `everything`). A slot being purged is claimed
- * first, so no heap can take it half-decommitted; no lock is held at all. */
-static void arena_purge(uint32_t now, bool everything) {
+static void due_at_most(uint64_t due) {
+  uint64_t seen = atomic_load_explicit(&next_purge_due, memory_order_relaxed);
+  while (due < seen && !atomic_compare_exchange_weak_explicit(&next_purge_due, &seen, due,
+                                                             memory_order_relaxed,
+                                                             memory_order_relaxed)) {
+  }
+}
+
+/* Claims free slot s of region i for purging and adds it to the batch. */
+static void purge_claim(ta_purge_batch_t *batch, int i, size_t s) {
+  atomic_fetch_add_explicit(&purging, 1, memory_order_acq_rel);
+  if (!ta_bitmap_try_claim(regions[i].taken, s, 1)) {
+    atomic_fetch_sub_explicit(&purging, 1, memory_order_release);
+    return;
+  }
+  ta_arena_span_t *last = batch->len > 0 ? &batch->items[batch->len - 1] : NULL;
+  if (last != NULL && last->region == i && last->slot + last->slots == s) {
+    last->slots++;
+    return;
+  }
+  if (ta_purge_batch_is_full(batch)) purge_flush(batch);
+  ta_purge_batch_push(batch, (ta_arena_span_t){i, s, 1});
+}
+
+/* Decommits the free slots given back `delay` ms or more before now (every
+ * free slot if `everything`), looking at free committed slots a bitmap word
+ * at a time, and records when the next of the others is due. A slot being
+ * purged is claimed first, so no heap can take it half-decommitted; no lock is
+ * held at all. */
+static void arena_purge(uint64_t now, uint64_t delay, bool everything) {
+  /* Reset first: a slot given back during the scan lowers it again itself. */
+  atomic_store_explicit(&next_purge_due, UINT64_MAX, memory_order_relaxed);
+  uint64_t next_due = UINT64_MAX;
   ta_purge_batch_t batch;
   ta_purge_batch_clear(&batch);
   int limit = atomic_load_explicit(&region_limit, memory_order_acquire);
   for (int i = 0; i < limit; i++) {
     ta_region_t *r = &regions[i];
     if (atomic_load_explicit(&r->state, memory_order_acquire) != REGION_LIVE) continue;
-    size_t nslots = region_slots(i);
-    for (size_t s = 0; s < nslots; s++) {
-      if (!ta_bitmap_is_set(r->committed, s) || ta_bitmap_is_set(r->taken, s)) continue;
-      uint32_t age = now - atomic_load_explicit(&r->given_at[s], memory_order_relaxed);
-      if (!everything && age < TA_ARENA_PURGE_DELAY) continue;
-      atomic_fetch_add_explicit(&purging, 1, memory_order_acq_rel);
-      if (!ta_bitmap_try_claim(r->taken, s, 1)) {
-        atomic_fetch_sub_explicit(&purging, 1, memory_order_release);
-        continue;
+    size_t words = TA_BITMAP_WORDS(region_slots(i));
+    for (size_t w = 0; w < words; w++) {
+      uint64_t idle = atomic_load_explicit(&r->committed[w], memory_order_acquire) &
+                      ~atomic_load_explicit(&r->taken[w], memory_order_acquire);
+      while (idle != 0) {
+        size_t s = w * 64 + (size_t)__builtin_ctzll(idle);
+        idle &= idle - 1;
+        uint64_t due = atomic_load_explicit(&r->given_at[s], memory_order_relaxed) + delay;
+        if (everything || due <= now) {
+          purge_claim(&batch, i, s);
+        } else if (due < next_due) {
+          next_due = due;
+        }
       }
-      ta_arena_span_t *last = batch.len > 0 ? &batch.items[batch.len - 1] : NULL;
-      if (last != NULL && last->region == i && last->slot + last->slots == s) {
-        last->slots++;
-        continue;
-      }
-      if (ta_purge_batch_is_full(&batch)) purge_flush(&batch);
-      ta_purge_batch_push(&batch, (ta_arena_span_t){i, s, 1});
     }
   }
   if (batch.len > 0) ta_test_hook_run(TA_TEST_PURGE_CLAIMED);
   purge_flush(&batch);
+  if (next_due != UINT64_MAX) due_at_most(next_due);
+}
+
+void ta_arena_purge_due(uint64_t now) {
+  if (now < atomic_load_explicit(&next_purge_due, memory_order_relaxed)) return;
+  arena_purge(now, (uint64_t)ta_options_value(TA_OPTION_PURGE_DELAY_MS), false);
+}
+
+bool ta_arena_purge_pending(void) {
+  return atomic_load_explicit(&next_purge_due, memory_order_relaxed) != UINT64_MAX;
 }
 
 void ta_arena_give(ta_arena_span_t span, bool decommit_now) {
   ta_region_t *r = &regions[span.region];
   uintptr_t base = atomic_load_explicit(&r->base, memory_order_acquire);
   void *mem = (void *)(base + span.slot * TA_SEGMENT_SIZE);
-  if (decommit_now && ta_os_decommit(mem, span.slots * TA_SEGMENT_SIZE) == TA_OK) {
+  uint64_t now = ta_clock_ms();
+  uint64_t delay = (uint64_t)ta_options_value(TA_OPTION_PURGE_DELAY_MS);
+  size_t cap = (size_t)((uint64_t)ta_options_value(TA_OPTION_RETAIN_BYTES) / TA_SEGMENT_SIZE);
+  /* Taken slots are always committed: kept, they would all be retained. */
+  if (delay == 0 ||
+      atomic_load_explicit(&retained_slots, memory_order_relaxed) + span.slots > cap) {
+    decommit_now = true;
+  }
+  bool kept = !decommit_now || ta_os_decommit(mem, span.slots * TA_SEGMENT_SIZE) != TA_OK;
+  if (kept) {
+    atomic_fetch_add_explicit(&retained_slots, span.slots, memory_order_relaxed);
+    for (size_t s = span.slot; s < span.slot + span.slots; s++) {
+      atomic_store_explicit(&r->given_at[s], now, memory_order_relaxed);
+    }
+  } else {
     ta_bitmap_clear(r->committed, span.slot, span.slots);
   }
-  uint32_t now = atomic_fetch_add_explicit(&give_epoch, 1, memory_order_relaxed) + 1;
-  for (size_t s = span.slot; s < span.slot + span.slots; s++) {
-    atomic_store_explicit(&r->given_at[s], now, memory_order_relaxed);
-  }
   ta_bitmap_release(r->taken, span.slot, span.slots);
-  if (now % (TA_ARENA_PURGE_DELAY / 2) == 0) arena_purge(now, false);
+  if (kept) due_at_most(now + delay);
+  ta_arena_purge_due(now);
 }
 
 /* Releases region i if none of its slots is taken. */
@@ -243,7 +304,8 @@ static void region_release_if_unused(int i) {
     ta_bitmap_release(r->taken, 0, nslots);
     return;
   }
-  ta_bitmap_clear(r->committed, 0, nslots);
+  size_t still_committed = ta_bitmap_clear(r->committed, 0, nslots);
+  atomic_fetch_sub_explicit(&retained_slots, still_committed, memory_order_relaxed);
   atomic_store_explicit(&r->base, 0, memory_order_release);
   atomic_store_explicit(&r->state, REGION_EMPTY, memory_order_release); /* taken stays set */
 }
@@ -263,11 +325,12 @@ static void arena_release_unused(void) {
 }
 
 void ta_arena_trim(void) {
-  arena_purge(atomic_load_explicit(&give_epoch, memory_order_relaxed), true);
+  arena_purge(ta_clock_ms(), 0, true);
   arena_release_unused();
 }
 
 void ta_arena_stats(ta_arena_stats_t *out) {
+  out->slots_retained = atomic_load_explicit(&retained_slots, memory_order_relaxed);
   out->slots_taken = 0;
   out->slots_committed = 0;
   out->regions = 0;

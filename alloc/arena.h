@@ -4,24 +4,24 @@
  * run of segment-sized slots tracked by atomic bitmaps, so heaps on different
  * threads take and return slots without a lock. One thread at a time adds a
  * region (the others wait for it: off every per-block path), and a region
- * is added only when no free run of slots fits. Returned slots stay committed for a while
- * (so that churn, and a heap destroyed and made again, do not thrash the OS),
- * then are decommitted. Regions stay reserved (address space only, once
- * purged) until ta_arena_trim releases those no heap uses. */
+ * is added only when no free run of slots fits. Returned slots stay committed
+ * for TA_OPTION_PURGE_DELAY_MS (so that churn, and a heap destroyed and made
+ * again, do not thrash the OS), up to TA_OPTION_RETAIN_BYTES of them, and
+ * are decommitted by the next ta_arena_purge_due after that. Regions stay
+ * reserved (address space only, once purged) until ta_arena_trim releases
+ * those no heap uses. */
 #ifndef TINYALLOC_ALLOC_ARENA_H_
 #define TINYALLOC_ALLOC_ARENA_H_
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tinyalloc/error.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* A returned slot is decommitted once this many other returns followed it. */
-#define TA_ARENA_PURGE_DELAY 16
 
 /* Where a run of slots lives, to give it back. */
 typedef struct ta_arena_span {
@@ -40,15 +40,25 @@ typedef struct ta_arena_span {
  * Thread-safe. */
 ta_error_t ta_arena_take(size_t slots, void **out, ta_arena_span_t *span);
 
-/* Gives slots back. decommit_now returns their memory to the OS at once;
- * otherwise they stay committed until later returns purge them. */
+/* Gives slots back. decommit_now returns their memory to the OS at once, as
+ * does a zero purge delay or a full retention budget; otherwise they stay
+ * committed for the purge delay. Then purges what is due. */
 void ta_arena_give(ta_arena_span_t span, bool decommit_now);
+
+/* Decommits the free slots whose purge delay has passed at `now` (a
+ * ta_clock_ms() time). One atomic load when none is due. Thread-safe. */
+void ta_arena_purge_due(uint64_t now);
+
+/* Whether any free slot is still committed: whether ta_arena_purge_due may
+ * have work, now or later. One atomic load. */
+bool ta_arena_purge_pending(void);
 
 /* Decommits every free slot and releases every region with no slot taken. */
 void ta_arena_trim(void);
 
-/* Statistics, for tests: slots taken now, committed slots, regions reserved. */
+/* Statistics: slots retained, taken and committed now, regions reserved. */
 typedef struct ta_arena_stats_s {
+  size_t slots_retained; /* free and committed */
   size_t slots_taken;
   size_t slots_committed;
   size_t regions;

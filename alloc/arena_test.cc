@@ -1,5 +1,6 @@
 // The arena: slots are segment-aligned and never handed out twice, returned
-// slots are decommitted after the purge delay, and a trim releases it all.
+// slots are decommitted once the purge delay has passed (on a test clock) and
+// never retained beyond the cap, and a trim releases it all.
 #include "alloc/arena.h"
 
 #include <gtest/gtest.h>
@@ -15,7 +16,9 @@
 
 #include "alloc/segment.h"
 #include "alloc/test_hook.h"
+#include "tinyalloc/clock.h"
 #include "tinyalloc/mapper.h"
+#include "tinyalloc/tinyalloc.h"
 
 namespace {
 
@@ -81,16 +84,33 @@ ta_arena_span_t TakeWhileHeld(ta_test_event_t event, Fn hold, bool *taker_waited
   return span;
 }
 
-// Each test ends by trimming the arena: nothing may stay reserved.
+uint64_t clock_now = 1000;
+uint64_t TestClock(void *) { return clock_now; }
+
+// Each test runs on a test clock with the default options, and ends by
+// trimming the arena: nothing may stay reserved.
 class ArenaTest : public ::testing::Test {
  protected:
+  void SetUp() override {
+    clock_now = 1000;
+    ta_clock_set(TestClock, nullptr);
+    purge_delay_ = ta_option_get(TA_OPTION_PURGE_DELAY_MS);
+    retain_bytes_ = ta_option_get(TA_OPTION_RETAIN_BYTES);
+  }
   void TearDown() override {
+    ta_clock_set(nullptr, nullptr);
+    ta_option_set(TA_OPTION_PURGE_DELAY_MS, purge_delay_);
+    ta_option_set(TA_OPTION_RETAIN_BYTES, retain_bytes_);
     ta_arena_trim();
     ta_arena_stats_t stats;
     ta_arena_stats(&stats);
     EXPECT_EQ(stats.regions, 0u);
     EXPECT_EQ(ta_os_live_reservations(), 0u);
   }
+
+ private:
+  long long purge_delay_ = 0;
+  long long retain_bytes_ = 0;
 };
 
 TEST_F(ArenaTest, SlotsAreAlignedCommittedAndDistinct) {
@@ -119,8 +139,9 @@ TEST_F(ArenaTest, SlotsAreAlignedCommittedAndDistinct) {
   EXPECT_EQ(stats.slots_taken, 0u);
 }
 
-TEST_F(ArenaTest, ReturnedSlotsAreDecommittedAfterTheDelay) {
-  const size_t n = 3 * TA_ARENA_PURGE_DELAY;
+TEST_F(ArenaTest, ReturnedSlotsAreDecommittedOnceTheDelayHasPassed) {
+  ASSERT_EQ(ta_option_set(TA_OPTION_PURGE_DELAY_MS, 50), TA_OK);
+  const size_t n = 8;
   std::vector<ta_arena_span_t> spans(n);
   for (size_t i = 0; i < n; i++) {
     void *mem;
@@ -129,12 +150,64 @@ TEST_F(ArenaTest, ReturnedSlotsAreDecommittedAfterTheDelay) {
   ta_arena_stats_t stats;
   ta_arena_stats(&stats);
   EXPECT_GE(stats.slots_committed, n);
-  for (size_t i = 0; i < n; i++) ta_arena_give(spans[i], false);
+  // Half given back at t=1000, half at t=1030.
+  clock_now = 1000;
+  for (size_t i = 0; i < n / 2; i++) ta_arena_give(spans[i], false);
+  clock_now = 1030;
+  for (size_t i = n / 2; i < n; i++) ta_arena_give(spans[i], false);
   ta_arena_stats(&stats);
-  // Slots given back more than the delay (plus one purge interval) ago are
-  // decommitted; the most recent ones are kept for reuse.
-  EXPECT_LE(stats.slots_committed, (size_t)TA_ARENA_PURGE_DELAY * 3 / 2);
-  EXPECT_GE(stats.slots_committed, (size_t)TA_ARENA_PURGE_DELAY / 2);
+  EXPECT_EQ(stats.slots_retained, n);
+  EXPECT_TRUE(ta_arena_purge_pending());
+
+  ta_arena_purge_due(1049);  // nothing is 50 ms old yet
+  ta_arena_stats(&stats);
+  EXPECT_EQ(stats.slots_retained, n);
+  ta_arena_purge_due(1050);  // the first half is
+  ta_arena_stats(&stats);
+  EXPECT_EQ(stats.slots_retained, n / 2);
+  EXPECT_EQ(stats.slots_committed, n / 2);
+  ta_arena_purge_due(1080);  // and the rest
+  ta_arena_stats(&stats);
+  EXPECT_EQ(stats.slots_retained, 0u);
+  EXPECT_EQ(stats.slots_committed, 0u);
+  EXPECT_FALSE(ta_arena_purge_pending());
+}
+
+TEST_F(ArenaTest, AZeroDelayDecommitsAtOnce) {
+  ASSERT_EQ(ta_option_set(TA_OPTION_PURGE_DELAY_MS, 0), TA_OK);
+  void *mem;
+  ta_arena_span_t span;
+  ASSERT_EQ(ta_arena_take(2, &mem, &span), TA_OK);
+  ta_arena_give(span, false);
+  ta_arena_stats_t stats;
+  ta_arena_stats(&stats);
+  EXPECT_EQ(stats.slots_committed, 0u);
+  EXPECT_EQ(stats.slots_retained, 0u);
+}
+
+TEST_F(ArenaTest, RetentionNeverExceedsTheCap) {
+  ASSERT_EQ(ta_option_set(TA_OPTION_RETAIN_BYTES, 3 * (long long)TA_SEGMENT_SIZE), TA_OK);
+  const size_t n = 10;
+  std::vector<ta_arena_span_t> spans(n);
+  for (size_t i = 0; i < n; i++) {
+    void *mem;
+    ASSERT_EQ(ta_arena_take(1, &mem, &spans[i]), TA_OK);
+  }
+  ta_arena_stats_t stats;
+  for (size_t i = 0; i < n; i++) {
+    ta_arena_give(spans[i], false);
+    ta_arena_stats(&stats);
+    EXPECT_LE(stats.slots_retained, 3u) << "after " << i + 1 << " gives";
+    EXPECT_LE(stats.slots_committed, 3u + (n - i - 1));  // retained + still taken
+  }
+  EXPECT_EQ(stats.slots_retained, 3u);
+  // Taking a retained slot back uses it without a commit, and frees budget.
+  void *mem;
+  ta_arena_span_t span;
+  ASSERT_EQ(ta_arena_take(1, &mem, &span), TA_OK);
+  ta_arena_stats(&stats);
+  EXPECT_EQ(stats.slots_retained, 2u);
+  ta_arena_give(span, false);
 }
 
 TEST_F(ArenaTest, GivingWithDecommitNowReturnsMemoryAtOnce) {

@@ -15,6 +15,8 @@
 #include "alloc/segment_alloc.h"
 #include "alloc/segment_map.h"
 #include "alloc/test_hook.h"
+#include "alloc/options.h"
+#include "tinyalloc/clock.h"
 #include "tinyalloc/mapper.h"
 #include "tinyalloc/os_thread.h"
 #include "tinyalloc/sysinfo.h"
@@ -154,6 +156,7 @@ ta_heap_t *ta_heap_new(void) {
   ta_list_init(&heap->free_segments[1]);
   ta_list_init(&heap->segments);
   atomic_init(&heap->remote_blocks, 0);
+  atomic_init(&heap->remote_since_sweep, 0);
   heap->last_error = TA_OK;
   heap->free_mark_secret = ta_block_free_mark(NULL);
   return heap;
@@ -222,6 +225,53 @@ static void heap_collect_remote(ta_heap_t *heap) {
   }
 }
 
+/* Collects the local and remote frees of every page in the class queues and
+ * retires the pages left empty, but the first of each queue (kept ready, as a
+ * local free keeps it) unless `everything`. */
+static void heap_sweep(ta_heap_t *heap, bool everything) {
+  atomic_exchange_explicit(&heap->remote_since_sweep, 0, memory_order_acquire);
+  for (unsigned cls = 0; cls < TA_CLASS_COUNT; cls++) {
+    ta_list_node_t *node = heap->queues[cls].head;
+    while (node != NULL) {
+      ta_list_node_t *next = node->next;
+      ta_page_t *page = page_of_node(node);
+      if (ta_page_collect(page) && (everything || heap->direct[cls] != page)) {
+        page_retire(heap, ta_segment_of(page), page);
+      }
+      node = next;
+    }
+  }
+}
+
+/* Upkeep that waits on time, run from the slow paths: the arena's purge once
+ * it is due, and, once per purge delay, a sweep of this heap's pages if remote
+ * frees came in since the last one, so that pages they emptied go back to
+ * their segments (and the segments to the arena) even in a heap that only
+ * frees and allocates again. */
+#define TA_SLOW_ALLOCS_PER_UPKEEP 16
+static void heap_maintain(ta_heap_t *heap) {
+  uint64_t now = ta_clock_ms();
+  if (now >= heap->next_sweep_ms) {
+    uint64_t delay = (uint64_t)ta_options_value(TA_OPTION_PURGE_DELAY_MS);
+    heap->next_sweep_ms = now + (delay > 0 ? delay : 1);
+    heap_collect_remote(heap); /* brings watched pages back to their queues */
+    if (atomic_load_explicit(&heap->remote_since_sweep, memory_order_relaxed) != 0) {
+      heap_sweep(heap, false);
+    }
+  }
+  ta_arena_purge_due(now);
+}
+
+void ta_heap_collect(ta_heap_t *heap) {
+  if (heap == NULL) {
+    ta_report(NULL, "ta_heap_collect", TA_ERR_INVALID_ARGUMENT, NULL);
+    return;
+  }
+  heap_collect_remote(heap);
+  heap_sweep(heap, true);
+  ta_arena_purge_due(ta_clock_ms());
+}
+
 static ta_page_t *heap_new_page(ta_heap_t *heap, unsigned cls) {
   ta_page_kind_t kind = ta_class_page_kind(cls);
   ta_segment_t *segment = NULL;
@@ -249,12 +299,15 @@ static ta_page_t *heap_new_page(ta_heap_t *heap, unsigned cls) {
 }
 
 TA_NOINLINE static void *alloc_class_slow(ta_heap_t *heap, unsigned cls) {
+  /* Not at every class slow path: where each allocation finds its page dry
+   * (frees scattered over many pages), the clock would cost on every one. */
+  if (++heap->slow_allocs % TA_SLOW_ALLOCS_PER_UPKEEP == 0) heap_maintain(heap);
   for (int round = 0; round < 2; round++) {
     ta_list_node_t *node = heap->queues[cls].head;
     while (node != NULL) {
       ta_list_node_t *next = node->next;
       ta_page_t *page = page_of_node(node);
-      if (page->free != NULL || ta_page_refill_or_watch(page)) {
+      if (ta_page_take_local(page) || ta_page_refill_or_watch(page)) {
         if (heap->direct[cls] != page) {
           ta_list_remove(&heap->queues[cls], &page->queue_node);
           queue_push_front(heap, page);
@@ -298,6 +351,7 @@ TA_NOINLINE static void *alloc_slow(ta_heap_t *heap, ta_layout_t layout) {
     }
   }
   heap_collect_remote(heap); /* huge blocks freed elsewhere go back first */
+  heap_maintain(heap);
   ta_error_t err;
   void *block = ta_huge_alloc(heap, size, align, &err);
   if (block == NULL) ta_report(heap, "ta_heap_alloc", err, NULL);
@@ -360,6 +414,11 @@ static void free_remote(ta_segment_t *segment, ta_page_t *page, ta_block_t *bloc
     block->next = (ta_block_t *)head;
     if (atomic_compare_exchange_weak_explicit(&page->remote_free, &head, (uintptr_t)block,
                                               memory_order_release, memory_order_relaxed)) {
+      /* After the push: a sweep that clears the flag and reads it set then
+       * sees the block. Skipped while set, not to pull the line for nothing. */
+      if (atomic_load_explicit(&owner->remote_since_sweep, memory_order_relaxed) == 0) {
+        atomic_store_explicit(&owner->remote_since_sweep, 1, memory_order_release);
+      }
       return;
     }
   }
@@ -396,10 +455,17 @@ static void free_huge(ta_heap_t *heap, ta_segment_t *segment, void *ptr, ta_layo
     ta_segment_free(heap, segment);
     return;
   }
-  /* Owned by another heap: its owner unlists and frees it (heap_collect_remote). */
+  /* Owned by another heap: its owner unlists and frees it (heap_collect_remote),
+   * maybe much later; its memory goes back now, all but the first OS page,
+   * which carries the remote list's link and the free mark. */
   if (!block_claim_remote(block)) {
     free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
     return;
+  }
+  size_t page_size = ta_sysinfo()->page_size;
+  if (segment->huge_size > page_size &&
+      ta_os_decommit((uint8_t *)ptr + page_size, segment->huge_size - page_size) == TA_OK) {
+    segment->huge_decommitted = true;
   }
   free_remote(segment, page, block);
 }

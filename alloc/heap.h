@@ -27,11 +27,18 @@ struct ta_heap {
   /* Blocks heap_collect_remote has taken from remote_blocks so far: the work
    * remote frees cost the owner, for tests (slow path only). */
   uint64_t remote_blocks_taken;
+  /* When the next sweep of the pages is due (ta_clock_ms time). */
+  uint64_t next_sweep_ms;
+  uint32_t slow_allocs; /* counts class slow paths, to look at the clock now and then */
   /* Blocks freed through other heaps into watched (full) pages, a stack of
    * ta_block_t: one per page at a time, so the owner finds the pages that
    * have room again without scanning its full list. On a cache line of its
    * own: other threads write it. */
   TA_ALIGNAS(TA_CACHE_LINE) TA_ATOMIC(uintptr_t) remote_blocks;
+  /* Set by a free through another heap onto a page that is not watched:
+   * some page may have been emptied by remote frees, so the next sweep
+   * looks. Cleared by the sweep. */
+  TA_ATOMIC(int) remote_since_sweep;
 };
 
 #ifdef __cplusplus

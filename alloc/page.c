@@ -13,6 +13,7 @@ void ta_page_init(ta_segment_t *segment, ta_page_t *page, unsigned cls) {
   ta_page_set_carved_bytes(page, 0);
   page->used = 0;
   page->free = NULL;
+  page->local_free = NULL;
   page->in_full = false;
   atomic_store_explicit(&page->remote_free, 0, memory_order_relaxed);
 }
@@ -63,7 +64,29 @@ uint32_t ta_page_collect_remote(ta_page_t *page) {
   return count;
 }
 
+/* Appends list to the front of page->free. */
+static void page_prepend_free(ta_page_t *page, ta_block_t *list) {
+  if (page->free == NULL) {
+    page->free = list;
+    return;
+  }
+  ta_block_t *tail = list;
+  while (tail->next != NULL) tail = tail->next;
+  tail->next = page->free;
+  page->free = list;
+}
+
+bool ta_page_collect(ta_page_t *page) {
+  if (page->local_free != NULL) {
+    page_prepend_free(page, page->local_free);
+    page->local_free = NULL;
+  }
+  ta_page_collect_remote(page);
+  return page->used == 0;
+}
+
 bool ta_page_refill(ta_page_t *page) {
+  ta_page_take_local(page);
   ta_page_collect_remote(page);
   if (page->free != NULL) return true;
   if (ta_page_carved_bytes(page) < page->carve_limit) {
@@ -96,6 +119,7 @@ bool ta_page_refill_or_watch(ta_page_t *page) {
 bool ta_page_holds_free(ta_page_t *page, const ta_block_t *block) {
   const ta_block_t *remote =
       ta_remote_list(atomic_load_explicit(&page->remote_free, memory_order_acquire));
-  return ta_block_list_holds(page->free, block) || ta_block_list_holds(remote, block);
+  return ta_block_list_holds(page->free, block) || ta_block_list_holds(page->local_free, block) ||
+         ta_block_list_holds(remote, block);
 }
 

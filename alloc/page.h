@@ -14,18 +14,35 @@ extern "C" {
 /* Prepares a page just taken from its segment to serve class cls. */
 void ta_page_init(ta_segment_t *segment, ta_page_t *page, unsigned cls);
 
-/* Refills page->free (which must be empty) from the remote free list or by
- * carving more blocks. Returns whether page->free has a block. */
+/* Refills page->free (which must be empty) from the local and remote free
+ * lists or, when both are empty, by carving more blocks. Returns whether
+ * page->free has a block. */
 bool ta_page_refill(ta_page_t *page);
 
-/* A block freed by the page's owner, already marked free. One list, last in
- * first out: the next allocation of the class reuses the block while it is
- * still in cache. mimalloc keeps a separate local list to run its slow path
- * now and then; here remote frees are collected whenever `free` runs dry. */
+/* A block freed by the page's owner, already marked free. It goes onto
+ * local_free, not free: so even a program that frees and allocates one size
+ * forever runs `free` dry now and then and reaches the slow path, where
+ * purging and the collection of remote frees happen, without a counter on
+ * the fast paths (mimalloc's design). */
 static inline void ta_page_push_free(ta_page_t *page, ta_block_t *block) {
-  block->next = page->free;
-  page->free = block;
+  block->next = page->local_free;
+  page->local_free = block;
 }
+
+/* When free has run dry, makes local_free the free list: no walk, and no
+ * look at remote_free, which sits on another cache line. Whether free now
+ * has a block. */
+static inline bool ta_page_take_local(ta_page_t *page) {
+  if (page->free == NULL) {
+    page->free = page->local_free;
+    page->local_free = NULL;
+  }
+  return page->free != NULL;
+}
+
+/* Moves the page's local and remote frees onto free (empty or not), and
+ * returns whether the page has no block in use left. */
+bool ta_page_collect(ta_page_t *page);
 
 /* Moves the remote frees of the page onto its free list. Returns how many. */
 uint32_t ta_page_collect_remote(ta_page_t *page);

@@ -1,5 +1,6 @@
-/* Recording an error on a heap, and in debug builds (-c dbg, which defines
- * TA_DEBUG) telling the developer which function saw what. */
+/* Recording an error on a heap, and telling the developer which function saw
+ * what: in debug builds (-c dbg, which defines TA_DEBUG), and in any build
+ * with TA_OPTION_VERBOSE. */
 #ifndef TINYALLOC_ALLOC_REPORT_H_
 #define TINYALLOC_ALLOC_REPORT_H_
 
@@ -9,9 +10,9 @@
 extern "C" {
 #endif
 
-/* Records err as heap's last error (heap may be NULL) and, in debug builds,
- * for misuse (invalid layout, pointer or argument) prints
- * "tinyalloc: <func>: <text> (<ptr>)" to stderr. */
+/* Records err as heap's last error (heap may be NULL) and, for misuse
+ * (invalid layout, pointer or argument) in debug builds or with
+ * TA_OPTION_VERBOSE, prints "tinyalloc: <func>: <text> (0x<ptr>)" to stderr. */
 void ta_report(ta_heap_t *heap, const char *func, ta_error_t err, const void *ptr);
 
 #ifdef __cplusplus

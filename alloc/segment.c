@@ -72,6 +72,7 @@ bool ta_segment_return_page(ta_segment_t *segment, ta_page_t *page) {
   page->in_use = false;
   page->in_full = false;
   page->free = NULL;
+  page->local_free = NULL;
   page->used = 0;
   ta_page_set_carved_bytes(page, 0);
   atomic_store_explicit(&page->remote_free, 0, memory_order_relaxed);

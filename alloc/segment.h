@@ -3,9 +3,10 @@
  * A segment is TA_SEGMENT_SIZE bytes (a multiple of it for huge blocks),
  * aligned to TA_SEGMENT_SIZE, so that masking a block pointer finds its header.
  * The header holds the page descriptors; the rest is carved into pages of one
- * kind (see size_class.h). Each page serves one size class from two free
- * lists: `free`, which the owner allocates from and frees onto, and
- * `remote_free`, which other heaps push onto with atomics. */
+ * kind (see size_class.h). Each page serves one size class from three free
+ * lists: `free`, which the owner allocates from, `local_free`, which the
+ * owner frees onto, and `remote_free`, which other heaps push onto with
+ * atomics. */
 #ifndef TINYALLOC_ALLOC_SEGMENT_H_
 #define TINYALLOC_ALLOC_SEGMENT_H_
 
@@ -74,7 +75,8 @@ typedef struct ta_block {
  * which other threads write, sits on the second, so that a stream of remote
  * frees does not pull the owner's line away on every push. */
 typedef struct ta_page {
-  ta_block_t *free;       /* the owner allocates from and frees onto it */
+  ta_block_t *free;       /* the owner allocates from it */
+  ta_block_t *local_free; /* the owner frees onto it (see ta_page_push_free) */
   uint8_t *area;          /* first block */
   uint64_t divisor;       /* ceil(2^64 / block_size): divisibility by multiplication */
   uint32_t used;          /* blocks handed out and not yet collected back */
@@ -104,6 +106,9 @@ typedef struct ta_segment {
   size_t size;         /* bytes, a multiple of TA_SEGMENT_SIZE */
   size_t header_size;  /* bytes before the first page's area */
   size_t huge_size;    /* usable bytes of the block, for huge segments */
+  /* A huge block freed through another heap: the freeing thread decommitted
+   * all of it but its first OS page, so the owner gives it back decommitted. */
+  bool huge_decommitted;
   ta_segment_source_t source;
   ta_list_node_t heap_node; /* in the heap's list of all its segments */
   ta_list_node_t free_node; /* in the heap's list of segments with free pages */

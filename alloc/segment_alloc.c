@@ -171,11 +171,12 @@ void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment) {
     segment->in_free_list = false;
   }
   ta_segment_source_t source = segment->source;
+  bool decommitted = segment->huge_decommitted;
   ta_segment_unmap(segment);
   segment->cookie = 0;
   if (source.direct) {
     ta_os_release(source.u.mapping.base, source.u.mapping.size);
   } else {
-    ta_arena_give(source.u.span, false);
+    ta_arena_give(source.u.span, decommitted);
   }
 }

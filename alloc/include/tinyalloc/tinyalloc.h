@@ -100,6 +100,48 @@ size_t ta_usable_size(const void *ptr);
  * TA_ERR_INVALID_ARGUMENT for a NULL heap. Heap's thread. */
 ta_error_t ta_heap_last_error(const ta_heap_t *heap);
 
+/* Upkeep on demand: takes back the blocks other heaps freed, returns every
+ * page of the heap left empty to its segment and every empty segment to the
+ * arena, and decommits the free memory whose purge delay has passed. The
+ * same happens on its own over time; this is for a program about to go idle.
+ * NULL is refused (TA_ERR_INVALID_ARGUMENT; debug builds print a message).
+ * Heap's thread. */
+void ta_heap_collect(ta_heap_t *heap);
+
+/* ---- options ----
+ * Settings of the whole process. Each is read once, at the first use of
+ * tinyalloc, from its environment variable TINYALLOC_<NAME> (a decimal
+ * number; a malformed one gets a message on stderr and the default), and may
+ * be changed with ta_option_set at any time, from any thread: tinyalloc uses
+ * the new value from its next consultation on. */
+typedef enum ta_option {
+  /* TINYALLOC_PURGE_DELAY_MS (default 10): how long free memory stays
+   * committed for reuse before it is decommitted, in milliseconds; 0
+   * decommits it as soon as it is free. It is decommitted by the next thread
+   * that takes a slow path of tinyalloc after the delay (every thread that
+   * allocates does so regularly), or by ta_heap_collect or ta_trim. */
+  TA_OPTION_PURGE_DELAY_MS,
+  /* TINYALLOC_RETAIN_BYTES (default 67108864, 64 MiB; suffixes K, M and G
+   * multiply by 1024, 1024^2, 1024^3): the most free memory kept committed
+   * for reuse; memory freed beyond it is decommitted at once. */
+  TA_OPTION_RETAIN_BYTES,
+  /* TINYALLOC_SHOW_STATS (default 0): 1 prints ta_stats_print's report to
+   * stderr at exit. */
+  TA_OPTION_SHOW_STATS,
+  /* TINYALLOC_VERBOSE (default 0): 1 prints a line on stderr for each misuse
+   * found (foreign pointer, double free, invalid layout) in every build;
+   * debug builds always do. */
+  TA_OPTION_VERBOSE,
+  TA_OPTION_COUNT /* not an option */
+} ta_option_t;
+
+/* Sets an option: TA_OK, or TA_ERR_INVALID_ARGUMENT (and nothing changes)
+ * for an unknown option or a negative value. Any thread. */
+ta_error_t ta_option_set(ta_option_t option, long long value);
+
+/* The option's value, or -1 for an unknown option. Any thread. */
+long long ta_option_get(ta_option_t option);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,187 @@
+// Memory return on a test clock, measured by the counting mapper: free memory
+// is decommitted once the purge delay has passed while the program keeps
+// making small allocations, never retained beyond the cap; pages emptied by
+// remote frees go back; a huge block freed through another heap is
+// decommitted at once.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "tinyalloc/clock.h"
+#include "tinyalloc/mapper.h"
+#include "tinyalloc/testing/counting_mapper.h"
+#include "tinyalloc/tinyalloc.h"
+
+namespace {
+
+constexpr size_t kMiB = (size_t)1 << 20;
+
+ta_layout_t Layout(size_t size) {
+  ta_layout_t layout;
+  EXPECT_EQ(ta_layout_make(size, 16, &layout), TA_OK);
+  return layout;
+}
+
+uint64_t clock_now = 0;
+uint64_t TestClock(void *) { return clock_now; }
+
+// Each test: the counting mapper, a test clock, a 100 ms purge delay and a
+// 1 GiB retention cap unless the test says otherwise; everything released
+// at the end.
+class PurgeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ta_trim();
+    cm_ = ta_counting_mapper_new(nullptr);
+    ASSERT_NE(cm_, nullptr);
+    ASSERT_EQ(ta_mapper_set(ta_counting_mapper_table(cm_)), TA_OK);
+    clock_now = 1000;
+    ta_clock_set(TestClock, nullptr);
+    delay_ = ta_option_get(TA_OPTION_PURGE_DELAY_MS);
+    retain_ = ta_option_get(TA_OPTION_RETAIN_BYTES);
+    ASSERT_EQ(ta_option_set(TA_OPTION_PURGE_DELAY_MS, 100), TA_OK);
+    ASSERT_EQ(ta_option_set(TA_OPTION_RETAIN_BYTES, 1LL << 30), TA_OK);
+  }
+  void TearDown() override {
+    ta_trim();
+    EXPECT_TRUE(ta_counting_mapper_all_released(cm_));
+    EXPECT_EQ(ta_mapper_set(nullptr), TA_OK);
+    ta_counting_mapper_free(cm_);
+    ta_clock_set(nullptr, nullptr);
+    ta_option_set(TA_OPTION_PURGE_DELAY_MS, delay_);
+    ta_option_set(TA_OPTION_RETAIN_BYTES, retain_);
+  }
+  size_t Committed() { return ta_counting_mapper_stats(cm_).committed_bytes; }
+
+  // What a program does between its big frees: small blocks of one size,
+  // allocated and freed, a few live at a time.
+  void SmallWork(ta_heap_t *heap, int rounds) {
+    void *held[4] = {};
+    for (int i = 0; i < rounds; i++) {
+      void *&slot = held[i % 4];
+      if (slot != nullptr) ta_heap_free(heap, slot, Layout(48));
+      slot = ta_heap_alloc(heap, Layout(48));
+      ASSERT_NE(slot, nullptr);
+    }
+    for (void *p : held) ta_heap_free(heap, p, Layout(48));
+  }
+
+  ta_counting_mapper_t *cm_ = nullptr;
+  long long delay_ = 0;
+  long long retain_ = 0;
+};
+
+TEST_F(PurgeTest, FreedHugeBlocksAreDecommittedOnceTheDelayHasPassed) {
+  ta_heap_t *heap = ta_heap_new();
+  ASSERT_NE(heap, nullptr);
+  SmallWork(heap, 1000);
+  const size_t baseline = Committed();
+  std::vector<void *> blocks;
+  for (size_t mib : {1, 3, 7, 12, 20, 30}) {  // all from the arena (up to 32 MiB)
+    blocks.push_back(ta_heap_alloc(heap, Layout(mib * kMiB)));
+    ASSERT_NE(blocks.back(), nullptr);
+  }
+  const size_t peak = Committed();
+  ASSERT_GE(peak, baseline + 73 * kMiB);
+  size_t i = 0;
+  for (size_t mib : {1, 3, 7, 12, 20, 30}) ta_heap_free(heap, blocks[i++], Layout(mib * kMiB));
+  // Kept for reuse while the delay runs, however much small work goes on.
+  clock_now = 1099;
+  SmallWork(heap, 100000);
+  EXPECT_GE(Committed(), baseline + 73 * kMiB);
+  // Past it, the next small work gives it all back.
+  clock_now = 1100;
+  SmallWork(heap, 100000);
+  EXPECT_LE(Committed(), baseline + 4 * kMiB) << "peak " << peak / kMiB << " MiB";
+  ta_heap_destroy(heap);
+}
+
+TEST_F(PurgeTest, RetentionNeverExceedsTheCap) {
+  ASSERT_EQ(ta_option_set(TA_OPTION_RETAIN_BYTES, 16LL << 20), TA_OK);
+  ta_heap_t *heap = ta_heap_new();
+  ASSERT_NE(heap, nullptr);
+  SmallWork(heap, 1000);
+  const size_t baseline = Committed();
+  std::vector<void *> blocks;
+  for (int i = 0; i < 12; i++) {
+    blocks.push_back(ta_heap_alloc(heap, Layout(6 * kMiB)));  // two slots each
+    ASSERT_NE(blocks.back(), nullptr);
+  }
+  size_t live = 12 * 8 * kMiB;
+  for (void *p : blocks) {
+    ta_heap_free(heap, p, Layout(6 * kMiB));
+    live -= 8 * kMiB;
+    EXPECT_LE(Committed(), baseline + live + 16 * kMiB);
+  }
+  ta_heap_destroy(heap);
+}
+
+TEST_F(PurgeTest, PagesEmptiedByRemoteFreesAreRetiredAndTheirSegmentsReturned) {
+  ta_heap_t *owner = ta_heap_new();
+  ta_heap_t *other = ta_heap_new();
+  ASSERT_NE(owner, nullptr);
+  ASSERT_NE(other, nullptr);
+  SmallWork(owner, 1000);
+  const size_t baseline = Committed();
+  std::vector<void *> blocks(100000);
+  for (void *&p : blocks) {
+    p = ta_heap_alloc(owner, Layout(1024));
+    ASSERT_NE(p, nullptr);
+  }
+  ASSERT_GE(Committed(), baseline + 95 * kMiB);
+  for (void *p : blocks) ta_heap_free(other, p, Layout(1024));
+  ASSERT_EQ(ta_heap_last_error(other), TA_OK);
+  // The owner goes on with other work; after the delay its upkeep collects
+  // the remote frees, retires the emptied pages and returns the segments,
+  // which are then purged in turn.
+  clock_now += 100;
+  SmallWork(owner, 100000);
+  clock_now += 100;
+  SmallWork(owner, 100000);
+  EXPECT_LE(Committed(), baseline + 8 * kMiB);
+  ta_heap_destroy(other);
+  ta_heap_destroy(owner);
+}
+
+TEST_F(PurgeTest, HeapCollectReturnsWhatRemoteFreesEmptiedAtOnce) {
+  ASSERT_EQ(ta_option_set(TA_OPTION_PURGE_DELAY_MS, 0), TA_OK);
+  ta_heap_t *owner = ta_heap_new();
+  ta_heap_t *other = ta_heap_new();
+  ASSERT_NE(owner, nullptr);
+  ASSERT_NE(other, nullptr);
+  const size_t baseline = Committed();
+  std::vector<void *> blocks(20000);
+  for (void *&p : blocks) {
+    p = ta_heap_alloc(owner, Layout(1024));
+    ASSERT_NE(p, nullptr);
+  }
+  for (void *p : blocks) ta_heap_free(other, p, Layout(1024));
+  ASSERT_GE(Committed(), baseline + 19 * kMiB);
+  ta_heap_collect(owner);
+  EXPECT_LE(Committed(), baseline + 4 * kMiB);
+  ta_heap_destroy(other);
+  ta_heap_destroy(owner);
+}
+
+TEST_F(PurgeTest, AHugeBlockFreedThroughAnotherHeapIsDecommittedAtOnce) {
+  ta_heap_t *owner = ta_heap_new();
+  ta_heap_t *other = ta_heap_new();
+  ASSERT_NE(owner, nullptr);
+  ASSERT_NE(other, nullptr);
+  for (size_t size : {20 * kMiB, 40 * kMiB}) {  // from the arena, and mapped on its own
+    const size_t before = Committed();
+    void *p = ta_heap_alloc(owner, Layout(size));
+    ASSERT_NE(p, nullptr);
+    ASSERT_GE(Committed(), before + size);
+    ta_heap_free(other, p, Layout(size));
+    ASSERT_EQ(ta_heap_last_error(other), TA_OK);
+    // The owner has done nothing since: only the first page is left.
+    EXPECT_LE(Committed(), before + 1 * kMiB) << size / kMiB << " MiB";
+    ta_heap_collect(owner);
+  }
+  ta_heap_destroy(other);
+  ta_heap_destroy(owner);
+}
+
+}  // namespace
