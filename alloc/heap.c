@@ -351,7 +351,6 @@ TA_NOINLINE static void *alloc_slow(ta_heap_t *heap, ta_layout_t layout) {
     }
   }
   heap_collect_remote(heap); /* huge blocks freed elsewhere go back first */
-  heap_maintain(heap);
   ta_error_t err;
   void *block = ta_huge_alloc(heap, size, align, &err);
   if (block == NULL) ta_report(heap, "ta_heap_alloc", err, NULL);

@@ -125,14 +125,11 @@ typedef enum ta_option {
    * multiply by 1024, 1024^2, 1024^3): the most free memory kept committed
    * for reuse; memory freed beyond it is decommitted at once. */
   TA_OPTION_RETAIN_BYTES,
-  /* TINYALLOC_SHOW_STATS (default 0): 1 prints ta_stats_print's report to
-   * stderr at exit. */
-  TA_OPTION_SHOW_STATS,
   /* TINYALLOC_VERBOSE (default 0): 1 prints a line on stderr for each misuse
    * found (foreign pointer, double free, invalid layout) in every build;
    * debug builds always do. */
   TA_OPTION_VERBOSE,
-  TA_OPTION_COUNT /* not an option */
+  TA_OPTION_COUNT /* not an option; more options may be added before it */
 } ta_option_t;
 
 /* Sets an option: TA_OK, or TA_ERR_INVALID_ARGUMENT (and nothing changes)
