@@ -12,11 +12,11 @@
 #include "alloc/bitmap.h"
 #include "alloc/fixed_array.h"
 #include "alloc/options.h"
+#include "alloc/os_memory.h"
 #include "alloc/segment.h"
 #include "alloc/segment_map.h"
 #include "alloc/test_hook.h"
 #include "tinyalloc/clock.h"
-#include "tinyalloc/mapper.h"
 #include "tinyalloc/os_thread.h"
 
 #define TA_ARENA_MAX_REGIONS 32
@@ -62,11 +62,11 @@ static ta_error_t region_setup(int index) {
   ta_bitmap_set(r->taken, 0, slots); /* closed until published */
   ta_test_hook_run(TA_TEST_REGION_SETUP);
   void *base = NULL;
-  ta_error_t err = ta_os_reserve(region_bytes(index), TA_SEGMENT_SIZE, &base);
+  ta_error_t err = ta_mem_reserve(region_bytes(index), TA_SEGMENT_SIZE, &base);
   if (err == TA_OK && !ta_segment_map_covers((uintptr_t)base + region_bytes(index) - 1)) {
     /* Above what the segment map covers (a 57-bit address space, a custom
      * mapper): its segments could not be told from foreign memory. */
-    ta_os_release(base, region_bytes(index));
+    ta_mem_release(base, region_bytes(index), 0);
     err = TA_ERR_PLATFORM;
   }
   if (err != TA_OK) {
@@ -126,15 +126,32 @@ static bool try_take(size_t slots, void **out, ta_arena_span_t *span) {
 static ta_error_t commit_taken(void *mem, const ta_arena_span_t *span) {
   ta_region_t *r = &regions[span->region];
   size_t kept = 0;
-  for (size_t s = span->slot; s < span->slot + span->slots; s++) kept += ta_bitmap_is_set(r->committed, s);
-  if (kept != 0) atomic_fetch_sub_explicit(&retained_slots, kept, memory_order_relaxed);
-  if (kept == span->slots) return TA_OK;
-  ta_error_t err = ta_os_commit(mem, span->slots * TA_SEGMENT_SIZE);
+  for (size_t s = span->slot; s < span->slot + span->slots; s++) {
+    kept += ta_bitmap_is_set(r->committed, s);
+  }
+  if (kept == span->slots) {
+    atomic_fetch_sub_explicit(&retained_slots, kept, memory_order_relaxed);
+    return TA_OK;
+  }
+  /* One call for fresh slots; slot by slot (each counted once) when some
+   * were kept committed. */
+  ta_error_t err = TA_OK;
+  if (kept == 0) {
+    err = ta_mem_commit(mem, span->slots * TA_SEGMENT_SIZE);
+    if (err == TA_OK) ta_bitmap_set(r->committed, span->slot, span->slots);
+  } else {
+    for (size_t s = span->slot; s < span->slot + span->slots && err == TA_OK; s++) {
+      if (ta_bitmap_is_set(r->committed, s)) continue;
+      err = ta_mem_commit((uint8_t *)mem + (s - span->slot) * TA_SEGMENT_SIZE, TA_SEGMENT_SIZE);
+      if (err == TA_OK) ta_bitmap_set(r->committed, s, 1);
+    }
+  }
   if (err != TA_OK) {
+    /* The committed ones among them stay retained, free again. */
     ta_bitmap_release(r->taken, span->slot, span->slots);
     return err;
   }
-  ta_bitmap_set(r->committed, span->slot, span->slots);
+  if (kept != 0) atomic_fetch_sub_explicit(&retained_slots, kept, memory_order_relaxed);
   return TA_OK;
 }
 
@@ -177,8 +194,8 @@ static void purge_flush(ta_purge_batch_t *batch) {
     ta_arena_span_t span = batch->items[i];
     ta_region_t *r = &regions[span.region];
     uintptr_t base = atomic_load_explicit(&r->base, memory_order_acquire);
-    if (ta_os_decommit((void *)(base + span.slot * TA_SEGMENT_SIZE),
-                       span.slots * TA_SEGMENT_SIZE) == TA_OK) {
+    if (ta_mem_decommit((void *)(base + span.slot * TA_SEGMENT_SIZE),
+                        span.slots * TA_SEGMENT_SIZE, true) == TA_OK) {
       ta_bitmap_clear(r->committed, span.slot, span.slots);
       atomic_fetch_sub_explicit(&retained_slots, span.slots, memory_order_relaxed);
     } else {
@@ -272,7 +289,7 @@ void ta_arena_give(ta_arena_span_t span, bool decommit_now) {
       atomic_load_explicit(&retained_slots, memory_order_relaxed) + span.slots > cap) {
     decommit_now = true;
   }
-  bool kept = !decommit_now || ta_os_decommit(mem, span.slots * TA_SEGMENT_SIZE) != TA_OK;
+  bool kept = !decommit_now || ta_mem_decommit(mem, span.slots * TA_SEGMENT_SIZE, true) != TA_OK;
   if (kept) {
     atomic_fetch_add_explicit(&retained_slots, span.slots, memory_order_relaxed);
     for (size_t s = span.slot; s < span.slot + span.slots; s++) {
@@ -298,7 +315,8 @@ static void region_release_if_unused(int i) {
     return;
   }
   uintptr_t base = atomic_load_explicit(&r->base, memory_order_acquire);
-  if (ta_os_release((void *)base, region_bytes(i)) != TA_OK) {
+  size_t committed_slots = ta_bitmap_count(r->committed, nslots);
+  if (ta_mem_release((void *)base, region_bytes(i), committed_slots * TA_SEGMENT_SIZE) != TA_OK) {
     /* The OS kept the region: keep using it rather than lose track of it. */
     atomic_store_explicit(&r->state, REGION_LIVE, memory_order_release);
     ta_bitmap_release(r->taken, 0, nslots);

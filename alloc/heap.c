@@ -14,10 +14,11 @@
 #include "alloc/report.h"
 #include "alloc/segment_alloc.h"
 #include "alloc/segment_map.h"
+#include "alloc/stats.h"
 #include "alloc/test_hook.h"
 #include "alloc/options.h"
+#include "alloc/os_memory.h"
 #include "tinyalloc/clock.h"
-#include "tinyalloc/mapper.h"
 #include "tinyalloc/os_thread.h"
 #include "tinyalloc/sysinfo.h"
 
@@ -129,21 +130,17 @@ static size_t heap_bytes(void) { return ta_align_up(sizeof(ta_heap_t), ta_sysinf
 static ta_heap_t *heap_map(void) {
   ta_heap_t *heap = heap_cache_take();
   if (heap != NULL) return heap;
-  size_t bytes = heap_bytes();
   void *mem = NULL;
-  if (ta_os_reserve(bytes, ta_sysinfo()->alloc_granularity, &mem) != TA_OK) return NULL;
-  if (ta_os_commit(mem, bytes) != TA_OK) {
-    ta_os_release(mem, bytes);
-    return NULL;
-  }
+  (void)ta_mem_map(heap_bytes(), ta_sysinfo()->alloc_granularity, &mem);
   return (ta_heap_t *)mem;
 }
 
 ta_heap_t *ta_heap_new(void) {
+  ta_stats_print_at_exit_if_asked();
   ta_heap_t *heap = heap_map();
   if (heap == NULL) return NULL;
   if (ta_heap_registry_add(heap) != TA_OK) {
-    if (!heap_cache_put(heap)) ta_os_release(heap, heap_bytes());
+    if (!heap_cache_put(heap)) ta_mem_unmap(heap, heap_bytes());
     return NULL;
   }
   memset(heap, 0, sizeof(*heap));
@@ -174,12 +171,12 @@ void ta_heap_destroy(ta_heap_t *heap) {
   while ((node = heap->segments.head) != NULL) {
     ta_segment_free(heap, TA_CONTAINER_OF(node, ta_segment_t, heap_node));
   }
-  if (!heap_cache_put(heap)) ta_os_release(heap, heap_bytes());
+  if (!heap_cache_put(heap)) ta_mem_unmap(heap, heap_bytes());
 }
 
 void ta_trim(void) {
   ta_heap_t *heap;
-  while ((heap = heap_cache_take()) != NULL) ta_os_release(heap, heap_bytes());
+  while ((heap = heap_cache_take()) != NULL) ta_mem_unmap(heap, heap_bytes());
   ta_heap_registry_trim();
   ta_arena_trim();
 }
@@ -204,7 +201,7 @@ static void page_after_free(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *p
  * see ta_page_refill_or_watch) and frees them here: each brings its page back
  * from the full list to its queue, or frees its huge block. The cost is in
  * the pages that got a block back, not in the size of the full list. */
-static void heap_collect_remote(ta_heap_t *heap) {
+void ta_heap_take_remote(ta_heap_t *heap) {
   if (atomic_load_explicit(&heap->remote_blocks, memory_order_relaxed) == 0) return;
   ta_block_t *block =
       (ta_block_t *)atomic_exchange_explicit(&heap->remote_blocks, 0, memory_order_acquire);
@@ -254,7 +251,7 @@ static void heap_maintain(ta_heap_t *heap) {
   if (now >= heap->next_sweep_ms) {
     uint64_t delay = (uint64_t)ta_options_value(TA_OPTION_PURGE_DELAY_MS);
     heap->next_sweep_ms = now + (delay > 0 ? delay : 1);
-    heap_collect_remote(heap); /* brings watched pages back to their queues */
+    ta_heap_take_remote(heap); /* brings watched pages back to their queues */
     if (atomic_load_explicit(&heap->remote_since_sweep, memory_order_relaxed) != 0) {
       heap_sweep(heap, false);
     }
@@ -267,7 +264,7 @@ void ta_heap_collect(ta_heap_t *heap) {
     ta_report(NULL, "ta_heap_collect", TA_ERR_INVALID_ARGUMENT, NULL);
     return;
   }
-  heap_collect_remote(heap);
+  ta_heap_take_remote(heap);
   heap_sweep(heap, true);
   ta_arena_purge_due(ta_clock_ms());
 }
@@ -317,7 +314,7 @@ TA_NOINLINE static void *alloc_class_slow(ta_heap_t *heap, unsigned cls) {
       page_to_full(heap, page);
       node = next;
     }
-    if (round == 0) heap_collect_remote(heap);
+    if (round == 0) ta_heap_take_remote(heap);
   }
   ta_page_t *page = heap_new_page(heap, cls);
   if (page == NULL) return NULL;
@@ -350,7 +347,7 @@ TA_NOINLINE static void *alloc_slow(ta_heap_t *heap, ta_layout_t layout) {
       return page->free != NULL ? page_pop(page) : alloc_class_slow(heap, cls);
     }
   }
-  heap_collect_remote(heap); /* huge blocks freed elsewhere go back first */
+  ta_heap_take_remote(heap); /* huge blocks freed elsewhere go back first */
   ta_error_t err;
   void *block = ta_huge_alloc(heap, size, align, &err);
   if (block == NULL) ta_report(heap, "ta_heap_alloc", err, NULL);
@@ -454,7 +451,7 @@ static void free_huge(ta_heap_t *heap, ta_segment_t *segment, void *ptr, ta_layo
     ta_segment_free(heap, segment);
     return;
   }
-  /* Owned by another heap: its owner unlists and frees it (heap_collect_remote),
+  /* Owned by another heap: its owner unlists and frees it (ta_heap_take_remote),
    * maybe much later; its memory goes back now, all but the first OS page,
    * which carries the remote list's link and the free mark. */
   if (!block_claim_remote(block)) {
@@ -462,16 +459,11 @@ static void free_huge(ta_heap_t *heap, ta_segment_t *segment, void *ptr, ta_layo
     return;
   }
   size_t page_size = ta_sysinfo()->page_size;
-  if (segment->huge_size > page_size &&
-      ta_os_decommit((uint8_t *)ptr + page_size, segment->huge_size - page_size) == TA_OK) {
-    segment->huge_decommitted = true;
-  }
+  if (segment->huge_size > page_size) ta_segment_decommit_huge(segment, (uint8_t *)ptr + page_size);
   free_remote(segment, page, block);
 }
 
-/* Whether a block whose mark says free is on a free list: its page's, or the
- * heap's remote_blocks. Slow; only for a suspected double free. */
-static bool block_is_free(ta_heap_t *heap, ta_page_t *page, const ta_block_t *block) {
+bool ta_heap_block_is_free(ta_heap_t *heap, ta_page_t *page, const ta_block_t *block) {
   const ta_block_t *handed =
       (const ta_block_t *)atomic_load_explicit(&heap->remote_blocks, memory_order_acquire);
   return ta_page_holds_free(page, block) || ta_block_list_holds(handed, block);
@@ -523,7 +515,7 @@ TA_NOINLINE static void free_slow(ta_heap_t *heap, void *ptr, ta_layout_t layout
     /* A live block's mark is cleared when it is handed out, so a matching mark
      * means a double free unless the program wrote that very value: the free
      * lists tell for sure. */
-    if (TA_UNLIKELY(marked_free) && block_is_free(heap, page, block)) {
+    if (TA_UNLIKELY(marked_free) && ta_heap_block_is_free(heap, page, block)) {
       free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
       return;
     }

@@ -24,7 +24,7 @@ struct ta_heap {
   ta_list_t segments;               /* every segment of the heap */
   ta_error_t last_error;
   uintptr_t free_mark_secret; /* ta_block_free_mark(NULL): saves the free path a multiply */
-  /* Blocks heap_collect_remote has taken from remote_blocks so far: the work
+  /* Blocks ta_heap_take_remote has taken from remote_blocks so far: the work
    * remote frees cost the owner, for tests (slow path only). */
   uint64_t remote_blocks_taken;
   /* When the next sweep of the pages is due (ta_clock_ms time). */
@@ -40,6 +40,14 @@ struct ta_heap {
    * looks. Cleared by the sweep. */
   TA_ATOMIC(int) remote_since_sweep;
 };
+
+/* Whether a block of heap whose mark says free is on a free list: its page's
+ * or the heap's remote_blocks. Slow; for a suspected double free. */
+bool ta_heap_block_is_free(ta_heap_t *heap, ta_page_t *page, const ta_block_t *block);
+
+/* Takes the blocks other heaps handed to heap->remote_blocks and frees them
+ * locally (their pages come back from the full list). Heap's thread. */
+void ta_heap_take_remote(ta_heap_t *heap);
 
 #ifdef __cplusplus
 }

@@ -7,7 +7,7 @@
 
 #include "alloc/atomic.h"
 #include "alloc/layout.h"
-#include "tinyalloc/mapper.h"
+#include "alloc/os_memory.h"
 #include "tinyalloc/os_thread.h"
 #include "tinyalloc/sysinfo.h"
 
@@ -48,19 +48,14 @@ static void insert(uintptr_t *into, size_t cap, uintptr_t key) {
 static ta_error_t rebuild(size_t new_cap) {
   size_t bytes = table_bytes(new_cap);
   void *mem = NULL;
-  ta_error_t err = ta_os_reserve(bytes, ta_sysinfo()->alloc_granularity, &mem);
+  ta_error_t err = ta_mem_map(bytes, ta_sysinfo()->alloc_granularity, &mem);
   if (err != TA_OK) return err;
-  err = ta_os_commit(mem, bytes);
-  if (err != TA_OK) {
-    ta_os_release(mem, bytes);
-    return err;
-  }
   uintptr_t *fresh = (uintptr_t *)mem; /* committed memory reads as zero */
   size_t fresh_cap = bytes / sizeof(uintptr_t);
   for (size_t i = 0; i < capacity; i++) {
     if (table[i] > TOMBSTONE) insert(fresh, fresh_cap, table[i]);
   }
-  if (table != NULL) ta_os_release(table, table_bytes(capacity));
+  if (table != NULL) ta_mem_unmap(table, table_bytes(capacity));
   table = fresh;
   capacity = fresh_cap;
   used = live;
@@ -105,7 +100,7 @@ bool ta_heap_registry_remove(const struct ta_heap *heap) {
 void ta_heap_registry_trim(void) {
   lock();
   if (table != NULL && live == 0) {
-    ta_os_release(table, table_bytes(capacity));
+    ta_mem_unmap(table, table_bytes(capacity));
     table = NULL;
     capacity = 0;
     used = 0;

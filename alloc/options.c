@@ -18,6 +18,7 @@ typedef struct option_desc {
 static const option_desc_t descs[TA_OPTION_COUNT] = {
     [TA_OPTION_PURGE_DELAY_MS] = {"TINYALLOC_PURGE_DELAY_MS", 10, false},
     [TA_OPTION_RETAIN_BYTES] = {"TINYALLOC_RETAIN_BYTES", 64LL << 20, true},
+    [TA_OPTION_SHOW_STATS] = {"TINYALLOC_SHOW_STATS", 0, false},
     [TA_OPTION_VERBOSE] = {"TINYALLOC_VERBOSE", 0, false},
 };
 

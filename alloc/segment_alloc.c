@@ -5,26 +5,40 @@
 #include "alloc/segment_alloc.h"
 
 #include "alloc/arena.h"
+#include "alloc/atomic.h"
 #include "alloc/layout.h"
 #include "alloc/segment_map.h"
+#include "alloc/os_memory.h"
 #include "tinyalloc/mapper.h"
 #include "tinyalloc/sysinfo.h"
 
 #define TA_HUGE_ARENA_MAX_SLOTS 8 /* 32 MiB */
 
+/* Segments held by heaps, by kind, and their bytes: statistics. */
+static TA_ATOMIC(size_t) held[TA_PAGE_KIND_COUNT];
+static TA_ATOMIC(size_t) held_bytes;
+
 static void segment_list(ta_heap_t *heap, ta_segment_t *segment) {
   ta_list_push_back(&heap->segments, &segment->heap_node);
+  atomic_fetch_add_explicit(&held[segment->kind], 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&held_bytes, segment->size, memory_order_relaxed);
 }
+
+size_t ta_segments_held(ta_page_kind_t kind) {
+  return atomic_load_explicit(&held[kind], memory_order_relaxed);
+}
+
+size_t ta_segment_bytes_held(void) { return atomic_load_explicit(&held_bytes, memory_order_relaxed); }
 
 /* Reserves `total` bytes aligned to `align` straight from the mapper, and
  * refuses memory the segment map does not cover (a 57-bit address space, a
  * custom mapper): blocks there could not be told from foreign memory. */
 static ta_error_t reserve_covered(size_t total, size_t align, uint8_t **out) {
   uint8_t *base = NULL;
-  ta_error_t err = ta_os_reserve(total, align, (void **)&base);
+  ta_error_t err = ta_mem_reserve(total, align, (void **)&base);
   if (err != TA_OK) return err;
   if (!ta_segment_map_covers((uintptr_t)base + total - 1)) {
-    ta_os_release(base, total);
+    ta_mem_release(base, total, 0);
     return TA_ERR_PLATFORM;
   }
   *out = base;
@@ -37,19 +51,20 @@ static ta_error_t direct_map(size_t total, size_t commit, uint8_t **out) {
   uint8_t *base = NULL;
   ta_error_t err = reserve_covered(total, TA_SEGMENT_SIZE, &base);
   if (err != TA_OK) return err;
-  err = ta_os_commit(base, commit);
+  err = ta_mem_commit(base, commit);
   if (err != TA_OK) {
-    ta_os_release(base, total);
+    ta_mem_release(base, total, 0);
     return err;
   }
   *out = base;
   return TA_OK;
 }
 
-static ta_segment_source_t direct_source(void *base, size_t size) {
+static ta_segment_source_t direct_source(void *base, size_t size, size_t committed) {
   ta_segment_source_t source = {.direct = true};
   source.u.mapping.base = base;
   source.u.mapping.size = size;
+  source.u.mapping.committed = committed;
   return source;
 }
 
@@ -69,7 +84,7 @@ ta_segment_t *ta_segment_alloc(ta_heap_t *heap, ta_page_kind_t kind, ta_error_t 
   } else if (*err == TA_ARENA_FULL) {
     /* Every region in use: a segment of its own, released when it is freed. */
     *err = direct_map(TA_SEGMENT_SIZE, TA_SEGMENT_SIZE, (uint8_t **)&mem);
-    source = direct_source(mem, TA_SEGMENT_SIZE);
+    source = direct_source(mem, TA_SEGMENT_SIZE, TA_SEGMENT_SIZE);
   }
   if (*err != TA_OK) return NULL;
   ta_segment_t *segment = (ta_segment_t *)mem;
@@ -112,7 +127,7 @@ static ta_error_t huge_map(size_t size, size_t align, huge_placement_t *out) {
       out->committed_end = block_off + block_size;
       err = direct_map(total, out->committed_end, &base);
       if (err != TA_OK) return err;
-      out->source = direct_source(base, total);
+      out->source = direct_source(base, total, out->committed_end);
     } else {
       return err;
     }
@@ -127,13 +142,17 @@ static ta_error_t huge_map(size_t size, size_t align, huge_placement_t *out) {
   ta_error_t err = reserve_covered(total, align, &base);
   if (err != TA_OK) return err;
   uint8_t *segment = base + align - TA_SEGMENT_SIZE;
-  err = ta_os_commit(segment, header);
-  if (err == TA_OK) err = ta_os_commit(base + align, block_size);
+  err = ta_mem_commit(segment, header);
   if (err != TA_OK) {
-    ta_os_release(base, total);
+    ta_mem_release(base, total, 0);
     return err;
   }
-  out->source = direct_source(base, total);
+  err = ta_mem_commit(base + align, block_size);
+  if (err != TA_OK) {
+    ta_mem_release(base, total, header);
+    return err;
+  }
+  out->source = direct_source(base, total, header + block_size);
   out->segment = (ta_segment_t *)(void *)segment;
   out->block = base + align;
   out->committed_end = TA_SEGMENT_SIZE + block_size;
@@ -166,6 +185,8 @@ void *ta_huge_alloc(ta_heap_t *heap, size_t size, size_t align, ta_error_t *err)
 
 void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment) {
   ta_list_remove(&heap->segments, &segment->heap_node);
+  atomic_fetch_sub_explicit(&held[segment->kind], 1, memory_order_relaxed);
+  atomic_fetch_sub_explicit(&held_bytes, segment->size, memory_order_relaxed);
   if (segment->in_free_list) {
     ta_list_remove(&heap->free_segments[segment->kind], &segment->free_node);
     segment->in_free_list = false;
@@ -175,8 +196,19 @@ void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment) {
   ta_segment_unmap(segment);
   segment->cookie = 0;
   if (source.direct) {
-    ta_os_release(source.u.mapping.base, source.u.mapping.size);
+    ta_mem_release(source.u.mapping.base, source.u.mapping.size, source.u.mapping.committed);
   } else {
     ta_arena_give(source.u.span, decommitted);
   }
+}
+
+void ta_segment_decommit_huge(ta_segment_t *segment, uint8_t *from) {
+  size_t bytes = (size_t)(segment->pages[0].area + segment->huge_size - from);
+  if (segment->source.direct) {
+    if (ta_mem_decommit(from, bytes, true) == TA_OK) segment->source.u.mapping.committed -= bytes;
+    return;
+  }
+  /* Arena slots: the arena counts them committed until they come back, and
+   * then decommits the whole run again (huge_decommitted). */
+  if (ta_os_decommit(from, bytes) == TA_OK) segment->huge_decommitted = true;
 }

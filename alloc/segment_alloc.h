@@ -17,6 +17,16 @@ ta_segment_t *ta_segment_alloc(ta_heap_t *heap, ta_page_kind_t kind, ta_error_t 
  * page 0 is listed on heap->full. NULL with *err set on failure. */
 void *ta_huge_alloc(ta_heap_t *heap, size_t size, size_t align, ta_error_t *err);
 
+/* For a huge block freed through another heap, by the freeing thread:
+ * decommits the block from `from` (page-aligned, inside it) to its end, now
+ * rather than when the owner collects it. */
+void ta_segment_decommit_huge(ta_segment_t *segment, uint8_t *from);
+
+/* Segments of a kind that heaps hold now, in the whole process. */
+size_t ta_segments_held(ta_page_kind_t kind);
+/* Their bytes (segment sizes, huge ones included). */
+size_t ta_segment_bytes_held(void);
+
 /* Unlists the segment from heap and returns its memory. */
 void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment);
 

@@ -12,6 +12,7 @@
 #ifndef TINYALLOC_TINYALLOC_H_
 #define TINYALLOC_TINYALLOC_H_
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "tinyalloc/error.h"
@@ -108,6 +109,73 @@ ta_error_t ta_heap_last_error(const ta_heap_t *heap);
  * Heap's thread. */
 void ta_heap_collect(ta_heap_t *heap);
 
+/* ---- statistics and introspection ----
+ * Computed when asked, from the arena's books and the page descriptors:
+ * nothing is counted on the allocation and free paths. */
+
+/* The whole process. */
+typedef struct ta_stats_s {
+  size_t reserved_bytes;       /* address space reserved from the OS */
+  size_t committed_bytes;      /* of it, committed now */
+  size_t peak_committed_bytes; /* the most committed_bytes has been */
+  size_t purged_bytes;         /* decommitted because free, so far */
+  size_t retained_bytes;       /* free, kept committed for reuse */
+  size_t segment_bytes;        /* 4 MiB segments that heaps hold, as bytes */
+  size_t small_segments;       /* those segments, by the pages they carve */
+  size_t medium_segments;
+  size_t large_segments;
+  size_t huge_segments;        /* one huge block each */
+} ta_stats_t;
+
+/* Fills *out (TA_ERR_INVALID_ARGUMENT if out is NULL). Any thread; the
+ * fields are read one by one while other threads go on, so they are exact
+ * only when nothing else runs. */
+ta_error_t ta_stats_get(ta_stats_t *out);
+
+/* One size class of a heap. */
+#define TA_STATS_CLASSES 32
+typedef struct ta_class_stats_s {
+  size_t block_size;  /* bytes of each block of the class */
+  size_t live_blocks; /* handed out and not freed */
+  size_t pages;       /* pages serving the class */
+} ta_class_stats_t;
+
+typedef struct ta_heap_stats_s {
+  ta_class_stats_t classes[TA_STATS_CLASSES];
+  size_t huge_blocks;  /* live blocks above the largest class */
+  size_t huge_bytes;   /* their usable bytes */
+  size_t live_blocks;  /* all live blocks */
+  size_t live_bytes;   /* their usable bytes */
+} ta_heap_stats_t;
+
+/* Fills *out for heap, having first taken back the blocks other heaps freed
+ * to it. TA_ERR_INVALID_ARGUMENT for a NULL argument. Heap's thread. */
+ta_error_t ta_heap_stats(ta_heap_t *heap, ta_heap_stats_t *out);
+
+/* Called for each live block: its address and usable size. Returns false to
+ * stop the walk. Must not allocate from or free to the heap being walked. */
+typedef bool (*ta_block_visitor_t)(const ta_heap_t *heap, void *block, size_t usable_size,
+                                   void *arg);
+
+/* Calls visit for every live block of heap (blocks freed through other heaps
+ * are taken back first and not visited), in no particular order; stops when
+ * visit returns false. TA_ERR_INVALID_ARGUMENT for a NULL heap or visit.
+ * Heap's thread. */
+ta_error_t ta_heap_visit_blocks(ta_heap_t *heap, ta_block_visitor_t visit, void *arg);
+
+/* Whether ptr points into a live block of heap (at its start or inside).
+ * False for NULL, for foreign memory (not read), and for a free block. Heap's
+ * thread. */
+bool ta_heap_contains(ta_heap_t *heap, const void *ptr);
+
+/* Receives the report of ta_stats_print one line at a time (with its '\n'). */
+typedef void (*ta_stats_writer_t)(const char *line, void *arg);
+
+/* Writes a readable report: the process-wide figures and, if heap is not
+ * NULL, that heap's live blocks per class. write NULL writes to stderr.
+ * Heap's thread when heap is given, else any thread. */
+void ta_stats_print(ta_heap_t *heap, ta_stats_writer_t write, void *arg);
+
 /* ---- options ----
  * Settings of the whole process. Each is read once, at the first use of
  * tinyalloc, from its environment variable TINYALLOC_<NAME> (a decimal
@@ -125,6 +193,9 @@ typedef enum ta_option {
    * multiply by 1024, 1024^2, 1024^3): the most free memory kept committed
    * for reuse; memory freed beyond it is decommitted at once. */
   TA_OPTION_RETAIN_BYTES,
+  /* TINYALLOC_SHOW_STATS (default 0): 1 prints ta_stats_print's process-wide
+   * report to stderr at exit (registered when the first heap is made). */
+  TA_OPTION_SHOW_STATS,
   /* TINYALLOC_VERBOSE (default 0): 1 prints a line on stderr for each misuse
    * found (foreign pointer, double free, invalid layout) in every build;
    * debug builds always do. */

@@ -1,0 +1,40 @@
+/* The core's way to the mapper: the ta_os_* calls, counting what the
+ * process holds (reserved, committed, its peak, purged) for ta_stats. */
+#ifndef TINYALLOC_ALLOC_OS_MEMORY_H_
+#define TINYALLOC_ALLOC_OS_MEMORY_H_
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tinyalloc/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+ta_error_t ta_mem_reserve(size_t size, size_t align, void **out);
+ta_error_t ta_mem_commit(void *addr, size_t size);
+/* purge: the memory was free (counted in purged bytes), not given up on a
+ * failed setup. */
+ta_error_t ta_mem_decommit(void *addr, size_t size, bool purge);
+/* Releases a reservation of which `committed` bytes are committed. */
+ta_error_t ta_mem_release(void *addr, size_t size, size_t committed);
+
+/* Reserves and commits size bytes: *out is NULL on failure. */
+ta_error_t ta_mem_map(size_t size, size_t align, void **out);
+/* Releases what ta_mem_map gave. */
+void ta_mem_unmap(void *addr, size_t size);
+
+typedef struct ta_mem_counts {
+  size_t reserved;
+  size_t committed;
+  size_t peak_committed;
+  size_t purged;
+} ta_mem_counts_t;
+void ta_mem_counts(ta_mem_counts_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TINYALLOC_ALLOC_OS_MEMORY_H_ */
