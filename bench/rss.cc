@@ -2,6 +2,9 @@
 #include "bench/rss.h"
 
 #include <algorithm>
+#include <chrono>
+#include <utility>
+#include <vector>
 #include <cstring>
 #include <fstream>
 
@@ -88,6 +91,71 @@ void RunFrag(const Scale &scale, Blocks<A> &blocks, const std::vector<size_t> &s
   for (size_t i = 0; blocks.live() < target && i < n; i++) blocks.Alloc(n + i, 4 * sizes[n + i]);
 }
 
+// Memory return: sixty blocks of 1 to 64 MiB (at most 256 MiB live at once,
+// each written in full), all freed, then small blocks allocated and freed
+// for three seconds, as a server does after a burst. RSS above the baseline
+// is sampled at the peak, 100 ms, 1 s and 3 s after the frees, and after the
+// heap is destroyed; the ratio is the RSS still held 1 s after the frees
+// over the peak live bytes (lower is better).
+template <class A>
+int RunIdle(const Scale &scale) {
+  constexpr size_t kMiB = (size_t)1 << 20;
+  constexpr size_t kLiveCap = 256 * kMiB;
+  typename A::Heap heap = A::NewHeap();
+  bool reset = ResetPeakRss();
+  size_t baseline = StatusBytes("VmRSS");
+  std::vector<std::pair<void *, size_t>> live;
+  size_t live_bytes = 0;
+  size_t peak_live = 0;
+  size_t head = 0;
+  for (size_t i = 0; i < 60; i++) {
+    size_t size = (1 + (i * 37) % 64) * kMiB;
+    while (live_bytes + size > kLiveCap) {
+      A::Free(heap, live[head].first, live[head].second, kPlainAlign);
+      live_bytes -= live[head].second;
+      head++;
+    }
+    void *block = A::Alloc(heap, size, kPlainAlign);
+    if (block == nullptr) OutOfMemory(A::kName, size);
+    std::memset(block, 0x5a, size);
+    live.emplace_back(block, size);
+    live_bytes += size;
+    peak_live = std::max(peak_live, live_bytes);
+  }
+  size_t peak = StatusBytes("VmHWM");
+  for (; head < live.size(); head++) A::Free(heap, live[head].first, live[head].second, kPlainAlign);
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point freed = Clock::now();
+  const double marks[] = {0.1, 1.0, 3.0};
+  size_t at[3] = {};
+  void *held[4] = {};
+  size_t step = 0;
+  for (int m = 0; m < 3; m++) {
+    while (std::chrono::duration<double>(Clock::now() - freed).count() < marks[m]) {
+      for (int k = 0; k < 1000; k++, step++) {
+        void *&slot = held[step % 4];
+        if (slot != nullptr) A::Free(heap, slot, 48, kPlainAlign);
+        slot = A::Alloc(heap, 48, kPlainAlign);
+        if (slot == nullptr) OutOfMemory(A::kName, 48);
+      }
+    }
+    at[m] = StatusBytes("VmRSS");
+  }
+  for (void *&slot : held) A::Free(heap, slot, 48, kPlainAlign);
+  A::DestroyHeap(heap);
+  size_t destroyed = StatusBytes("VmRSS");
+  auto above = [&](size_t v) { return v > baseline ? v - baseline : 0; };
+  std::printf(
+      "rss: {\"workload\": \"idle\", \"allocator\": \"%s\", \"scale\": \"%s\", "
+      "\"baseline_rss_bytes\": %zu, \"peak_rss_bytes\": %zu, \"peak_live_bytes\": %zu, "
+      "\"hwm_reset\": %s, \"after_free_rss_bytes\": {\"100ms\": %zu, \"1s\": %zu, "
+      "\"3s\": %zu}, \"after_destroy_rss_bytes\": %zu, \"ratio\": %.4f}\n",
+      A::kName, scale.name.c_str(), baseline, peak, peak_live, reset ? "true" : "false",
+      above(at[0]), above(at[1]), above(at[2]), above(destroyed),
+      static_cast<double>(above(at[1])) / static_cast<double>(peak_live));
+  return 0;
+}
+
 template <class A>
 int Run(const std::string &workload, const Scale &scale) {
   std::string error;
@@ -95,6 +163,7 @@ int Run(const std::string &workload, const Scale &scale) {
     std::fprintf(stderr, "bench: cannot load %s: %s\n", A::kName, error.c_str());
     return 1;
   }
+  if (workload == "idle") return RunIdle<A>(scale);
   bool frag = workload == "frag";
   size_t n = frag ? scale.rss_frag_blocks : kChurnLive;
   // Everything the workload needs besides its blocks, resident before the
@@ -147,8 +216,9 @@ int Run(const std::string &workload, const Scale &scale) {
 }  // namespace
 
 int RunRss(const std::string &workload, const std::string &allocator, const Scale &scale) {
-  if (workload != "churn" && workload != "frag") {
-    std::fprintf(stderr, "bench: unknown memory workload %s (churn, frag)\n", workload.c_str());
+  if (workload != "churn" && workload != "frag" && workload != "idle") {
+    std::fprintf(stderr, "bench: unknown memory workload %s (churn, frag, idle)\n",
+                 workload.c_str());
     return 1;
   }
   int status = -1;

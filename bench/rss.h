@@ -11,6 +11,8 @@
 //   frag   Scale::rss_frag_blocks blocks of the fragmentation mix; a random
 //          90% freed; then blocks four times as large until as many bytes are
 //          live again
+//   idle   sixty blocks of 1 to 64 MiB, all freed, then 3 s of small work:
+//          RSS at 100 ms, 1 s and 3 s after the frees (ratio: at 1 s)
 #ifndef TINYALLOC_BENCH_RSS_H_
 #define TINYALLOC_BENCH_RSS_H_
 
