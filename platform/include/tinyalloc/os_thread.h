@@ -1,14 +1,30 @@
-/* The one threading primitive the allocator needs from the OS: giving up the
- * processor while it waits for a lock held off the hot path. */
+/* Threads: yielding the processor, and a callback when a thread exits. */
 #ifndef TINYALLOC_OS_THREAD_H_
 #define TINYALLOC_OS_THREAD_H_
+
+#include <stdbool.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Lets another runnable thread run (sched_yield / SwitchToThread). */
+/* Lets another thread run. */
 void ta_os_yield(void);
+
+/* What ta_os_thread_exit_watch calls at a watched thread's exit. */
+typedef void (*ta_thread_exit_fn)(void *value);
+
+/* Installs fn as the one exit callback of the process (POSIX: the destructor
+ * of a thread-specific key; Windows: a fibre-local storage callback). Once,
+ * before any ta_os_thread_exit_watch; later calls return false and change
+ * nothing. Thread-safe. False also when the OS has no key left. */
+bool ta_os_thread_exit_init(ta_thread_exit_fn fn);
+
+/* Arranges for fn(value) (value not NULL) to run when the calling thread
+ * exits; NULL stops watching the thread. Neither allocates with malloc on
+ * glibc for the first 32 keys of a process. Not for the process's main thread
+ * at process exit: exit() runs no thread destructors. */
+bool ta_os_thread_exit_watch(void *value);
 
 #ifdef __cplusplus
 }
