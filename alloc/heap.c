@@ -135,11 +135,13 @@ static ta_heap_t *heap_map(void) {
   return (ta_heap_t *)mem;
 }
 
-ta_heap_t *ta_heap_new(void) {
+/* A fresh heap; registered (so that ta_heap_destroy accepts it) unless it is
+ * a thread's default heap. */
+static ta_heap_t *heap_create(bool registered) {
   ta_stats_print_at_exit_if_asked();
   ta_heap_t *heap = heap_map();
   if (heap == NULL) return NULL;
-  if (ta_heap_registry_add(heap) != TA_OK) {
+  if (registered && ta_heap_registry_add(heap) != TA_OK) {
     if (!heap_cache_put(heap)) ta_mem_unmap(heap, heap_bytes());
     return NULL;
   }
@@ -159,6 +161,24 @@ ta_heap_t *ta_heap_new(void) {
   return heap;
 }
 
+ta_heap_t *ta_heap_new(void) { return heap_create(true); }
+
+ta_heap_t *ta_heap_new_unregistered(void) { return heap_create(false); }
+
+/* Frees every segment of the heap, whose memory then serves another heap or
+ * goes back to the OS. */
+static void heap_release(ta_heap_t *heap) {
+  ta_list_node_t *node;
+  while ((node = heap->segments.head) != NULL) {
+    ta_segment_free(heap, TA_CONTAINER_OF(node, ta_segment_t, heap_node));
+  }
+  if (!heap_cache_put(heap)) ta_mem_unmap(heap, heap_bytes());
+}
+
+void ta_heap_release_unregistered(ta_heap_t *heap) { heap_release(heap); }
+
+bool ta_heap_is_empty(const ta_heap_t *heap) { return heap->segments.head == NULL; }
+
 void ta_heap_destroy(ta_heap_t *heap) {
   if (heap == NULL) return;
   /* A heap destroyed already (or never made) is refused before anything in
@@ -167,11 +187,7 @@ void ta_heap_destroy(ta_heap_t *heap) {
     ta_report(NULL, "ta_heap_destroy", TA_ERR_INVALID_ARGUMENT, heap);
     return;
   }
-  ta_list_node_t *node;
-  while ((node = heap->segments.head) != NULL) {
-    ta_segment_free(heap, TA_CONTAINER_OF(node, ta_segment_t, heap_node));
-  }
-  if (!heap_cache_put(heap)) ta_mem_unmap(heap, heap_bytes());
+  heap_release(heap);
 }
 
 void ta_trim(void) {
@@ -480,12 +496,24 @@ TA_NOINLINE static void page_after_free(ta_heap_t *heap, ta_segment_t *segment,
 }
 
 /* Every check, for whatever the fast path below did not settle. */
+static void free_checked(ta_heap_t *heap, void *ptr, ta_layout_t layout);
+
 TA_NOINLINE static void free_slow(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
   if (ptr == NULL) return;
   if (TA_UNLIKELY(heap == NULL)) {
     ta_report(NULL, "ta_heap_free", TA_ERR_INVALID_ARGUMENT, ptr);
     return;
   }
+  free_checked(heap, ptr, layout);
+}
+
+void ta_free_without_heap(void *ptr) {
+  if (ptr != NULL) free_checked(NULL, ptr, (ta_layout_t){0, 1});
+}
+
+/* heap NULL: a caller with no heap, for whom every block is another heap's;
+ * errors are then reported but recorded nowhere. */
+static void free_checked(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
   if (TA_UNLIKELY(!ta_layout_is_valid(layout.size, layout.align))) {
     free_invalid(heap, TA_ERR_INVALID_LAYOUT, ptr);
     return;

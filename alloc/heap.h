@@ -30,6 +30,7 @@ struct ta_heap {
   /* When the next sweep of the pages is due (ta_clock_ms time). */
   uint64_t next_sweep_ms;
   uint32_t slow_allocs; /* counts class slow paths, to look at the clock now and then */
+  struct ta_heap *next_abandoned; /* in the pool of abandoned thread heaps */
   /* Blocks freed through other heaps into watched (full) pages, a stack of
    * ta_block_t: one per page at a time, so the owner finds the pages that
    * have room again without scanning its full list. On a cache line of its
@@ -44,6 +45,18 @@ struct ta_heap {
 /* Whether a block of heap whose mark says free is on a free list: its page's
  * or the heap's remote_blocks. Slow; for a suspected double free. */
 bool ta_heap_block_is_free(ta_heap_t *heap, ta_page_t *page, const ta_block_t *block);
+
+/* A heap that ta_heap_destroy refuses (a thread's default heap), and how it
+ * is released once abandoned and empty. */
+ta_heap_t *ta_heap_new_unregistered(void);
+void ta_heap_release_unregistered(ta_heap_t *heap);
+
+/* Whether the heap holds no segment at all. Heap's thread. */
+bool ta_heap_is_empty(const ta_heap_t *heap);
+
+/* Frees a block from a thread that has no heap (its default heap already
+ * handed back at thread exit): as a free through another heap. */
+void ta_free_without_heap(void *ptr);
 
 /* Takes the blocks other heaps handed to heap->remote_blocks and frees them
  * locally (their pages come back from the full list). Heap's thread. */

@@ -140,20 +140,33 @@ else
   compile lib_objs "${platform_srcs[@]}"
   platform_test_objs=()
   compile platform_test_objs "$root"/platform/*_test.cc
+  # The core and the prefixed malloc layer; not the override of the C
+  # library's malloc, which is for ELF programs (no CRT override is asked for
+  # on Windows).
+  core_srcs=()
+  for src in "$root"/alloc/*.c; do
+    case "$src" in */override.c) continue ;; esac
+    core_srcs+=("$src")
+  done
   core_objs=()
-  compile core_objs "$root"/alloc/*.c
+  compile core_objs "${core_srcs[@]}"
   # debug_message_test needs the core built with TA_DEBUG, as Bazel's
   # //alloc:core_debug_messages is; the release core is what runs here.
   alloc_test_srcs=()
   for src in "$root"/alloc/*_test.cc "$root"/tests/*_test.cc; do
-    case "$src" in */debug_message_test.cc) continue ;; esac
+    # malloc_test leaves thread heaps alive for good (as a program's threads
+    # do): it gets a process of its own, as under Bazel.
+    case "$src" in */debug_message_test.cc | */override_test.cc | */malloc_test.cc) continue ;; esac
     alloc_test_srcs+=("$src")
   done
+  malloc_test_objs=()
+  compile malloc_test_objs "$root"/tests/malloc_test.cc
   alloc_test_objs=()
   compile alloc_test_objs "${alloc_test_srcs[@]}"
   link "$build/platform_test.exe" "${lib_objs[@]}" "${platform_test_objs[@]}"
   link "$build/alloc_test.exe" "${core_objs[@]}" "${lib_objs[@]}" "${alloc_test_objs[@]}"
-  programs=("$build/platform_test.exe" "$build/alloc_test.exe")
+  link "$build/malloc_test.exe" "${core_objs[@]}" "${lib_objs[@]}" "${malloc_test_objs[@]}"
+  programs=("$build/platform_test.exe" "$build/alloc_test.exe" "$build/malloc_test.exe")
 fi
 
 # A prefix of our own, no debug chatter, no offer to install Mono or Gecko

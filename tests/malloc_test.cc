@@ -1,0 +1,227 @@
+// The prefixed malloc family: glibc's contract (errno, zero sizes, overflow,
+// alignment, realloc), foreign pointers refused, and thread-local heaps that
+// outlive their threads: abandoned at exit, adopted by the next thread.
+#include "tinyalloc/malloc.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace {
+
+bool Aligned(const void *p, size_t align) { return (reinterpret_cast<uintptr_t>(p) & (align - 1)) == 0; }
+
+TEST(Malloc, BlocksAreAlignedUsableAndDistinct) {
+  std::vector<void *> blocks;
+  for (size_t size = 0; size < 5000; size += 7) {
+    void *p = ta_malloc(size);
+    ASSERT_NE(p, nullptr) << size;
+    EXPECT_TRUE(Aligned(p, TA_MALLOC_ALIGN)) << size;
+    EXPECT_GE(ta_malloc_usable_size(p), size);
+    std::memset(p, 0xab, size);
+    blocks.push_back(p);
+  }
+  void *a = ta_malloc(0);
+  void *b = ta_malloc(0);
+  ASSERT_NE(a, nullptr);
+  EXPECT_NE(a, b);
+  ta_free(a);
+  ta_free(b);
+  for (void *p : blocks) ta_free(p);
+}
+
+TEST(Malloc, ImpossibleSizesFailWithEnomem) {
+  errno = 0;
+  EXPECT_EQ(ta_malloc(SIZE_MAX), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  errno = 0;
+  EXPECT_EQ(ta_malloc(PTRDIFF_MAX), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  errno = 0;
+  EXPECT_EQ(ta_calloc(SIZE_MAX / 2, 3), nullptr);  // the product overflows
+  EXPECT_EQ(errno, ENOMEM);
+}
+
+TEST(Malloc, CallocZeroesEvenReusedMemory) {
+  for (int round = 0; round < 3; round++) {
+    std::vector<unsigned char *> blocks;
+    for (size_t size : {(size_t)24, (size_t)1000, (size_t)70000, (size_t)3 << 20}) {
+      auto *p = static_cast<unsigned char *>(ta_malloc(size));
+      ASSERT_NE(p, nullptr);
+      std::memset(p, 0xff, size);
+      ta_free(p);
+      auto *q = static_cast<unsigned char *>(ta_calloc(1, size));
+      ASSERT_NE(q, nullptr);
+      for (size_t i = 0; i < size; i++) ASSERT_EQ(q[i], 0) << size << " at " << i;
+      blocks.push_back(q);
+    }
+    for (auto *p : blocks) ta_free(p);
+  }
+}
+
+TEST(Malloc, ReallocKeepsContentsAndFollowsGlibc) {
+  EXPECT_NE(ta_realloc(nullptr, 0), nullptr) << "realloc(NULL, 0) is malloc(0)";
+  auto *p = static_cast<unsigned char *>(ta_realloc(nullptr, 10));
+  ASSERT_NE(p, nullptr);
+  for (int i = 0; i < 10; i++) p[i] = static_cast<unsigned char>(i);
+  size_t sizes[] = {20, 200, 5000, 300000, 5 << 20, 100, 3};
+  size_t kept = 10;
+  for (size_t size : sizes) {
+    p = static_cast<unsigned char *>(ta_realloc(p, size));
+    ASSERT_NE(p, nullptr) << size;
+    EXPECT_GE(ta_malloc_usable_size(p), size);
+    for (size_t i = 0; i < kept && i < size; i++) ASSERT_EQ(p[i], static_cast<unsigned char>(i));
+    for (size_t i = kept; i < size; i++) p[i] = static_cast<unsigned char>(i);
+    kept = size;
+  }
+  // A small shrink stays in place.
+  void *q = ta_malloc(1000);
+  EXPECT_EQ(ta_realloc(q, 900), q);
+  // Size 0 frees and gives NULL.
+  EXPECT_EQ(ta_realloc(q, 0), nullptr);
+  EXPECT_EQ(ta_malloc_usable_size(q), 0u);
+  // Out of memory leaves the block as it was.
+  errno = 0;
+  EXPECT_EQ(ta_realloc(p, SIZE_MAX), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+  EXPECT_EQ(p[2], 2);
+  ta_free(p);
+}
+
+TEST(Malloc, ForeignPointersAreRefusedUntouched) {
+  alignas(16) unsigned char local[64];
+  std::memset(local, 0x5c, sizeof local);
+  errno = 1234;
+  ta_free(local);
+  ta_free(local + 16);
+  EXPECT_EQ(errno, 1234) << "free keeps errno";
+  EXPECT_EQ(ta_malloc_usable_size(local), 0u);
+  errno = 0;
+  EXPECT_EQ(ta_realloc(local, 100), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  for (unsigned char c : local) ASSERT_EQ(c, 0x5c);
+  // A double free is refused too, and the block's memory is not reused twice.
+  void *p = ta_malloc(48);
+  ta_free(p);
+  ta_free(p);
+  void *a = ta_malloc(48);
+  void *b = ta_malloc(48);
+  EXPECT_NE(a, b);
+  ta_free(a);
+  ta_free(b);
+}
+
+TEST(Malloc, AlignedFamily) {
+  for (size_t align = 1; align <= ((size_t)8 << 20); align *= 2) {
+    void *p = ta_aligned_alloc(align, 100);
+    ASSERT_NE(p, nullptr) << align;
+    EXPECT_TRUE(Aligned(p, align)) << align;
+    ta_free(p);
+    void *q = reinterpret_cast<void *>(0x1);
+    if (align >= sizeof(void *)) {
+      ASSERT_EQ(ta_posix_memalign(&q, align, 3000), 0) << align;
+      EXPECT_TRUE(Aligned(q, align));
+      ta_free(q);
+    } else {
+      EXPECT_EQ(ta_posix_memalign(&q, align, 3000), EINVAL);
+      EXPECT_EQ(q, reinterpret_cast<void *>(0x1)) << "untouched on failure";
+    }
+  }
+  errno = 0;
+  EXPECT_EQ(ta_aligned_alloc(24, 100), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  errno = 0;
+  EXPECT_EQ(ta_aligned_alloc(0, 100), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  void *q = nullptr;
+  errno = 77;
+  EXPECT_EQ(ta_posix_memalign(&q, 48, 10), EINVAL);
+  EXPECT_EQ(ta_posix_memalign(&q, 64, SIZE_MAX), ENOMEM);
+  EXPECT_EQ(errno, 77) << "posix_memalign reports through its result";
+  errno = 0;
+  EXPECT_EQ(ta_aligned_alloc((size_t)1 << 40, 16), nullptr);
+  EXPECT_EQ(errno, ENOMEM);
+}
+
+TEST(ThreadHeap, IsPerThreadAndCannotBeDestroyed) {
+  ta_heap_t *mine = ta_thread_heap();
+  ASSERT_NE(mine, nullptr);
+  EXPECT_EQ(ta_thread_heap(), mine);
+  ta_heap_destroy(mine);  // refused
+  void *p = ta_malloc(100);
+  ASSERT_NE(p, nullptr);
+  EXPECT_TRUE(ta_heap_contains(mine, p));
+  ta_heap_t *theirs = nullptr;
+  std::thread([&] { theirs = ta_thread_heap(); }).join();
+  EXPECT_NE(theirs, mine);
+  ta_free(p);
+}
+
+TEST(ThreadHeap, AnExitedThreadsHeapIsAdoptedWithItsBlocks) {
+  // The first thread leaves a block live: its heap is abandoned, not freed.
+  ta_heap_t *first = nullptr;
+  void *left = nullptr;
+  std::thread([&] {
+    first = ta_thread_heap();
+    left = ta_malloc(200);
+    std::memset(left, 0x11, 200);
+  }).join();
+  ASSERT_NE(left, nullptr);
+  // Freed from here, after its thread is gone: a remote free into the pool.
+  ta_free(left);
+  EXPECT_EQ(ta_malloc_usable_size(left), 0u);
+  // The next thread that needs a heap takes that one.
+  ta_heap_t *second = nullptr;
+  std::thread([&] {
+    second = ta_thread_heap();
+    void *p = ta_malloc(200);
+    EXPECT_NE(p, nullptr);
+    ta_free(p);
+  }).join();
+  EXPECT_EQ(second, first);
+}
+
+// Thousands of short-lived threads, each leaving blocks for the main thread
+// to free: what stays committed is bounded by the live data, not by the
+// number of threads.
+TEST(ThreadHeap, ShortLivedThreadsStrandNoMemory) {
+  constexpr int kThreads = 2000;
+  constexpr int kBlocks = 50;
+  auto run = [&](int threads) {
+    for (int t = 0; t < threads; t += 4) {
+      std::vector<void *> handed;
+      std::mutex mu;
+      std::vector<std::thread> batch;
+      for (int k = 0; k < 4; k++) {
+        batch.emplace_back([&] {
+          std::vector<void *> mine;
+          for (int i = 0; i < kBlocks; i++) {
+            void *p = ta_malloc(16 + (size_t)i * 40);
+            EXPECT_NE(p, nullptr);
+            mine.push_back(p);
+          }
+          std::lock_guard<std::mutex> lock(mu);
+          handed.insert(handed.end(), mine.begin(), mine.end());
+        });
+      }
+      for (auto &th : batch) th.join();
+      for (void *p : handed) ta_free(p);
+    }
+  };
+  run(200);  // warm up: the pool and the arena reach their working size
+  ta_stats_t before;
+  ASSERT_EQ(ta_stats_get(&before), TA_OK);
+  run(kThreads);
+  ta_stats_t after;
+  ASSERT_EQ(ta_stats_get(&after), TA_OK);
+  EXPECT_LE(after.segment_bytes, before.segment_bytes + ((size_t)16 << 20))
+      << "segments held grew with the thread count";
+}
+
+}  // namespace
