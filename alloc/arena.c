@@ -342,6 +342,27 @@ static void arena_release_unused(void) {
   }
 }
 
+void ta_arena_fork_prepare(void) {
+  /* No region half set up in the child: wait out any grower, and keep others
+   * from starting. */
+  int idle = 0;
+  while (!atomic_compare_exchange_weak_explicit(&growing, &idle, 1, memory_order_acq_rel,
+                                                memory_order_relaxed)) {
+    idle = 0;
+    ta_os_yield();
+  }
+}
+
+void ta_arena_fork_parent(void) { atomic_store_explicit(&growing, 0, memory_order_release); }
+
+void ta_arena_fork_child(void) {
+  atomic_store_explicit(&growing, 0, memory_order_release);
+  /* A purge by a thread the child does not have never ends there: its slots
+   * stay claimed (lost to the child, not corrupted), and takes must not wait
+   * for it. */
+  atomic_store_explicit(&purging, 0, memory_order_release);
+}
+
 void ta_arena_trim(void) {
   arena_purge(ta_clock_ms(), 0, true);
   arena_release_unused();

@@ -53,6 +53,12 @@ void ta_arena_purge_due(uint64_t now);
  * have work, now or later. One atomic load. */
 bool ta_arena_purge_pending(void);
 
+/* Around fork() (fork.c): no region is being added at the fork, and the
+ * child does not wait for purges of threads it does not have. */
+void ta_arena_fork_prepare(void);
+void ta_arena_fork_parent(void);
+void ta_arena_fork_child(void);
+
 /* Decommits every free slot and releases every region with no slot taken. */
 void ta_arena_trim(void);
 

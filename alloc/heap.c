@@ -8,6 +8,7 @@
 
 #include "alloc/arena.h"
 #include "alloc/fixed_array.h"
+#include "alloc/fork.h"
 #include "alloc/heap_registry.h"
 #include "alloc/layout.h"
 #include "alloc/page.h"
@@ -110,6 +111,9 @@ static void heap_cache_lock_release(void) {
   atomic_flag_clear_explicit(&heap_cache_lock, memory_order_release);
 }
 
+void ta_heap_cache_lock(void) { heap_cache_lock_acquire(); }
+void ta_heap_cache_unlock(void) { heap_cache_lock_release(); }
+
 static ta_heap_t *heap_cache_take(void) {
   heap_cache_lock_acquire();
   ta_heap_t *heap = heap_cache.len > 0 ? heap_cache.items[--heap_cache.len] : NULL;
@@ -139,6 +143,7 @@ static ta_heap_t *heap_map(void) {
  * a thread's default heap. */
 static ta_heap_t *heap_create(bool registered) {
   ta_stats_print_at_exit_if_asked();
+  ta_fork_handlers_ensure();
   ta_heap_t *heap = heap_map();
   if (heap == NULL) return NULL;
   if (registered && ta_heap_registry_add(heap) != TA_OK) {

@@ -51,6 +51,10 @@ bool ta_heap_block_is_free(ta_heap_t *heap, ta_page_t *page, const ta_block_t *b
 ta_heap_t *ta_heap_new_unregistered(void);
 void ta_heap_release_unregistered(ta_heap_t *heap);
 
+/* The lock of the cache of destroyed heaps, held across fork() (fork.c). */
+void ta_heap_cache_lock(void);
+void ta_heap_cache_unlock(void);
+
 /* Whether the heap holds no segment at all. Heap's thread. */
 bool ta_heap_is_empty(const ta_heap_t *heap);
 

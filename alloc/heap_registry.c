@@ -31,6 +31,9 @@ static void lock(void) {
 
 static void unlock(void) { atomic_flag_clear_explicit(&registry_lock, memory_order_release); }
 
+void ta_heap_registry_lock(void) { lock(); }
+void ta_heap_registry_unlock(void) { unlock(); }
+
 static size_t slot_of(uintptr_t key, size_t cap) {
   /* Heaps are page-aligned: mix the bits above the page offset. */
   uint64_t h = (uint64_t)key * UINT64_C(0x9e3779b97f4a7c15);

@@ -23,6 +23,10 @@ ta_error_t ta_heap_registry_add(const struct ta_heap *heap);
 /* Forgets a live heap. False, and nothing changes, if heap is not live. */
 bool ta_heap_registry_remove(const struct ta_heap *heap);
 
+/* Held across fork() (fork.c), so that the child finds the table whole. */
+void ta_heap_registry_lock(void);
+void ta_heap_registry_unlock(void);
+
 /* Releases the table once no heap is live (for ta_trim: afterwards nothing
  * stays reserved). */
 void ta_heap_registry_trim(void);

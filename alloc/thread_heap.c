@@ -7,6 +7,7 @@
 #include "tinyalloc/malloc.h"
 
 #include "alloc/atomic.h"
+#include "alloc/abandoned.h"
 #include "alloc/heap.h"
 #include "alloc/thread_heap.h"
 #include "tinyalloc/os_thread.h"
@@ -25,32 +26,6 @@ static _Thread_local ta_heap_t *thread_heap TA_TLS_MODEL;
  * thread-exit registration may allocate) gets NULL instead of recursing. */
 static _Thread_local bool making_heap TA_TLS_MODEL;
 
-/* ---- the pool of abandoned heaps ---- */
-
-static ta_heap_t *abandoned;
-static atomic_flag pool_lock = ATOMIC_FLAG_INIT;
-
-static void pool_lock_acquire(void) {
-  while (atomic_flag_test_and_set_explicit(&pool_lock, memory_order_acquire)) ta_os_yield();
-}
-
-static void pool_lock_release(void) { atomic_flag_clear_explicit(&pool_lock, memory_order_release); }
-
-static void pool_push(ta_heap_t *heap) {
-  pool_lock_acquire();
-  heap->next_abandoned = abandoned;
-  abandoned = heap;
-  pool_lock_release();
-}
-
-static ta_heap_t *pool_pop(void) {
-  pool_lock_acquire();
-  ta_heap_t *heap = abandoned;
-  if (heap != NULL) abandoned = heap->next_abandoned;
-  pool_lock_release();
-  return heap;
-}
-
 /* ---- thread exit ---- */
 
 /* The thread's heap goes back to the pool, emptied of what it can give back;
@@ -63,7 +38,7 @@ static void thread_exit(void *value) {
   if (ta_heap_is_empty(heap)) {
     ta_heap_release_unregistered(heap);
   } else {
-    pool_push(heap);
+    ta_abandoned_push(heap);
   }
 }
 
@@ -81,7 +56,7 @@ static ta_heap_t *thread_heap_make(void) {
   if (making_heap) return NULL;
   making_heap = true;
   exit_hook_ensure();
-  ta_heap_t *heap = pool_pop();
+  ta_heap_t *heap = ta_abandoned_pop();
   if (heap == NULL) heap = ta_heap_new_unregistered();
   if (heap != NULL) {
     thread_heap = heap;

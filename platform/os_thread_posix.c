@@ -1,5 +1,5 @@
 /* POSIX: ta_os_yield() on sched_yield; thread exit through the destructor of
- * a pthread key. */
+ * a pthread key; fork handlers through pthread_atfork. */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -28,4 +28,8 @@ bool ta_os_thread_exit_init(ta_thread_exit_fn fn) {
 bool ta_os_thread_exit_watch(void *value) {
   return atomic_load_explicit(&exit_key_made, memory_order_acquire) &&
          pthread_setspecific(exit_key, value) == 0;
+}
+
+bool ta_os_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void)) {
+  return pthread_atfork(prepare, parent, child) == 0;
 }

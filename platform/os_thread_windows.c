@@ -33,3 +33,10 @@ bool ta_os_thread_exit_init(ta_thread_exit_fn fn) {
 bool ta_os_thread_exit_watch(void *value) {
   return exit_index != FLS_OUT_OF_INDEXES && FlsSetValue(exit_index, value);
 }
+
+bool ta_os_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void)) {
+  (void)prepare;
+  (void)parent;
+  (void)child;
+  return true;
+}

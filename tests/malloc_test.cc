@@ -13,6 +13,11 @@
 #include <thread>
 #include <vector>
 
+#ifndef _WIN32
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
+
 namespace {
 
 bool Aligned(const void *p, size_t align) { return (reinterpret_cast<uintptr_t>(p) & (align - 1)) == 0; }
@@ -223,5 +228,54 @@ TEST(ThreadHeap, ShortLivedThreadsStrandNoMemory) {
   EXPECT_LE(after.segment_bytes, before.segment_bytes + ((size_t)16 << 20))
       << "segments held grew with the thread count";
 }
+
+#ifndef _WIN32
+// fork() while other threads allocate, free and exit: the child, which has
+// only the forking thread, must find no lock held and go on allocating.
+TEST(Fork, AChildAllocatesWhileItsParentsThreadsWereBusy) {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> busy;
+  for (int t = 0; t < 3; t++) {
+    busy.emplace_back([&] {
+      while (!stop.load()) {
+        // Short-lived threads: heaps abandoned and adopted all the time.
+        std::thread([] {
+          std::vector<void *> blocks;
+          for (int i = 0; i < 100; i++) blocks.push_back(ta_malloc(16 + (size_t)i * 100));
+          for (void *p : blocks) ta_free(p);
+        }).join();
+      }
+    });
+  }
+  for (int round = 0; round < 20; round++) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      // The child calls nothing but tinyalloc (no threads, no C++ or C
+      // library allocation: their locks are not ours to vouch for), through
+      // its thread heap, a new explicit heap and big blocks.
+      static void *blocks[1000];
+      int bad = 0;
+      for (int i = 0; i < 1000; i++) {
+        blocks[i] = ta_malloc((size_t)i * 37);
+        bad += blocks[i] == nullptr;
+      }
+      void *big = ta_malloc((size_t)40 << 20);
+      bad += big == nullptr;
+      ta_free(big);
+      for (void *p : blocks) ta_free(p);
+      ta_heap_t *heap = ta_heap_new();
+      bad += heap == nullptr || ta_heap_alloc(heap, ta_layout_t{100, 8}) == nullptr;
+      ta_heap_destroy(heap);
+      _exit(bad == 0 ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "round " << round;
+  }
+  stop = true;
+  for (auto &th : busy) th.join();
+}
+#endif
 
 }  // namespace

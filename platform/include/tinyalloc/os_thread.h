@@ -26,6 +26,11 @@ bool ta_os_thread_exit_init(ta_thread_exit_fn fn);
  * at process exit: exit() runs no thread destructors. */
 bool ta_os_thread_exit_watch(void *value);
 
+/* Registers handlers around fork() (POSIX pthread_atfork): prepare runs in
+ * the parent before the fork, parent and child after it in each. False if
+ * the OS refused; true and nothing done where there is no fork (Windows). */
+bool ta_os_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,45 @@
+/* The fork handlers (fork.h). Locks are taken in one order everywhere: the
+ * arena's grower flag, the pool of abandoned heaps, the heap cache, the
+ * registry;
+ * no code path holds one of them while taking another. */
+#include "alloc/fork.h"
+
+#include "alloc/abandoned.h"
+#include "alloc/arena.h"
+#include "alloc/atomic.h"
+#include "alloc/heap.h"
+#include "alloc/heap_registry.h"
+#include "tinyalloc/os_thread.h"
+
+static void prepare(void) {
+  ta_arena_fork_prepare();
+  ta_abandoned_lock();
+  ta_heap_cache_lock();
+  ta_heap_registry_lock();
+}
+
+static void parent(void) {
+  ta_heap_registry_unlock();
+  ta_heap_cache_unlock();
+  ta_abandoned_unlock();
+  ta_arena_fork_parent();
+}
+
+static void child(void) {
+  ta_heap_registry_unlock();
+  ta_heap_cache_unlock();
+  ta_abandoned_unlock();
+  ta_arena_fork_child();
+}
+
+void ta_fork_handlers_ensure(void) {
+  static TA_ATOMIC(int) registered;
+  int expected = 0;
+  if (atomic_load_explicit(&registered, memory_order_relaxed) == 0 &&
+      atomic_compare_exchange_strong_explicit(&registered, &expected, 1, memory_order_acq_rel,
+                                              memory_order_relaxed)) {
+    /* Without them a fork while another thread holds a lock may hang the
+     * child; there is nothing better to do if the OS refuses. */
+    (void)ta_os_atfork(prepare, parent, child);
+  }
+}
