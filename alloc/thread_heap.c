@@ -21,10 +21,19 @@
 #define TA_TLS_MODEL
 #endif
 
-static _Thread_local ta_heap_t *thread_heap TA_TLS_MODEL;
-/* Set while this thread makes its heap: a malloc from inside that (the OS's
- * thread-exit registration may allocate) gets NULL instead of recursing. */
-static _Thread_local bool making_heap TA_TLS_MODEL;
+/* One thread-local object, not two: gold 2.40 binds the initial-exec slots
+ * of several local TLS symbols of a shared library to the wrong offsets. */
+typedef struct thread_state {
+  ta_heap_t *heap;
+  /* Set while this thread makes its heap: a malloc from inside that (the
+   * OS's thread-exit registration may allocate) gets NULL instead of
+   * recursing. */
+  bool making_heap;
+} thread_state_t;
+
+static _Thread_local thread_state_t thread_state TA_TLS_MODEL;
+#define thread_heap (thread_state.heap)
+#define making_heap (thread_state.making_heap)
 
 /* ---- thread exit ---- */
 

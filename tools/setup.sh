@@ -12,6 +12,7 @@ packages=(
   gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64  # Windows cross-tests under Wine
   libmimalloc-dev libjemalloc-dev libgoogle-perftools-dev  # peer allocators
   python3 git ca-certificates procps                # bench_report, ps for RSS readings
+  glibc-source xz-utils                             # glibc's malloc tests, run on the override
 )
 
 missing=()

@@ -30,8 +30,9 @@ void *ta_realloc(void *ptr, size_t size);
 void ta_free(void *ptr);
 /* align: a power of two (else NULL, EINVAL); size need not be a multiple. */
 void *ta_aligned_alloc(size_t align, size_t size);
-/* align: a power of two and a multiple of sizeof(void *) (else EINVAL).
- * Returns 0, EINVAL or ENOMEM; *out is set only on success. */
+/* align: a power of two and a multiple of sizeof(void *) (else EINVAL, errno
+ * untouched). Returns 0, EINVAL or ENOMEM (errno then ENOMEM too, as with
+ * glibc); *out is set only on success. */
 int ta_posix_memalign(void **out, size_t align, size_t size);
 /* Bytes usable at ptr (>= the size asked), 0 for NULL or a foreign pointer. */
 size_t ta_malloc_usable_size(const void *ptr);
