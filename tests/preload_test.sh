@@ -17,6 +17,12 @@ run() {
   shift 2
   "$@" >"$work/$name.glibc" 2>&1
   local want=$?
+  if [ "$want" != 0 ]; then
+    echo "FAIL $name: exits $want even on glibc:"
+    head -5 "$work/$name.glibc"
+    failures=$((failures + 1))
+    return
+  fi
   LD_PRELOAD="$lib" TINYALLOC_SHOW_STATS=1 "$@" >"$work/$name.tinyalloc" 2>"$work/$name.stats"
   local got=$?
   if [ "$got" != "$want" ]; then
@@ -43,6 +49,43 @@ run python_json stats env PYTHONMALLOC=malloc python3 -c \
 run sort_numbers quiet sort -n "$work/numbers"
 run perl_hash stats perl -e 'my %h; $h{$_ * 7919 % 100003} = "x" x ($_ % 40) for 1..200000; my $n = 0; $n += length $h{$_} for sort { $a <=> $b } keys %h; print "$n\n"'
 run ls_long quiet ls -l /usr/bin
+
+# sqlite3 in memory: 300,000 inserts, an index, updates, deletes, a sort.
+cat >"$work/script.sql" <<'SQL'
+CREATE TABLE t(id INTEGER PRIMARY KEY, k INTEGER, v TEXT);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000)
+  INSERT INTO t(k, v) SELECT (i * 7919) % 100003, printf('value-%d-%s', i, hex(i * 31)) FROM n;
+CREATE INDEX tk ON t(k);
+UPDATE t SET v = v || '-u' WHERE k % 3 = 0;
+DELETE FROM t WHERE k % 5 = 0;
+SELECT count(*), sum(k), sum(length(v)) FROM t;
+SELECT k, v FROM t ORDER BY v DESC LIMIT 5;
+SQL
+run sqlite3 stats sqlite3 :memory: ".read $work/script.sql"
+
+# git: a repository of 300 commits made with fixed dates (so the hashes are
+# the same in both runs), cloned and logged.
+git_repo() {
+  local dir=$1
+  rm -rf "$dir" && git init -q "$dir" &&
+    (cd "$dir" && for i in $(seq 1 300); do
+       echo "line $i" >>"file$((i % 7))"
+       git add -A && GIT_AUTHOR_DATE="2026-01-01T00:00:00Z" GIT_COMMITTER_DATE="2026-01-01T00:00:00Z"          git -c user.name=t -c user.email=t@t commit -qm "commit $i"
+     done)
+}
+git_repo "$work/origin" >/dev/null
+clone_and_log() {
+  rm -rf "$work/clone" && git clone -q "$work/origin" "$work/clone" && git -C "$work/clone" log --stat | md5sum
+}
+run git_clone_log stats clone_and_log
+
+# g++ -O2 on GoogleTest's amalgamated source: the object file must be the same.
+gtest=/usr/src/googletest/googletest
+compile_gtest() {
+  g++ -O2 -c -I"$gtest/include" -I"$gtest" "$gtest/src/gtest-all.cc" -o "$work/gtest-all.o" &&
+    md5sum <"$work/gtest-all.o"
+}
+run gcc_gtest_all stats compile_gtest
 
 if [ "$failures" != 0 ]; then
   echo "$failures program(s) failed under LD_PRELOAD=$lib"
