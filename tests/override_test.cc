@@ -71,6 +71,16 @@ TEST(Override, NewAndDeleteAreTinyallocs) {
   EXPECT_THROW((void)new char[too_big], std::bad_alloc);
 }
 
+TEST(Override, VerboseWarnsOfAForeignFree) {
+  alignas(16) static char foreign[64];
+  ASSERT_EQ(ta_option_set(TA_OPTION_VERBOSE, 1), TA_OK);
+  testing::internal::CaptureStderr();
+  free(foreign);
+  std::string warning = testing::internal::GetCapturedStderr();
+  ASSERT_EQ(ta_option_set(TA_OPTION_VERBOSE, 0), TA_OK);
+  EXPECT_NE(warning.find("tinyalloc: ta_heap_free: invalid pointer"), std::string::npos) << warning;
+}
+
 TEST(Override, FreeOfForeignMemoryIsRefusedWithoutACrash) {
   void *page = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   ASSERT_NE(page, MAP_FAILED);

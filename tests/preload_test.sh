@@ -9,9 +9,10 @@ work="${TEST_TMPDIR:-$(mktemp -d)}"
 failures=0
 
 # run NAME STATS COMMAND...: compares exit status and output with and
-# without the preload; STATS=stats also requires the statistics at exit
-# (coreutils close stderr in their own exit handler, before it is printed:
-# for them, "quiet").
+# without the preload; STATS=stats also asks for the statistics at exit and
+# requires them. "quiet" for coreutils (which close stderr in their own exit
+# handler, before the report) and for Python's test suite (whose tests check
+# that child interpreters print nothing on stderr).
 run() {
   local name=$1 stats=$2
   shift 2
@@ -23,7 +24,9 @@ run() {
     failures=$((failures + 1))
     return
   fi
-  LD_PRELOAD="$lib" TINYALLOC_SHOW_STATS=1 "$@" >"$work/$name.tinyalloc" 2>"$work/$name.stats"
+  local show=0
+  [ "$stats" = stats ] && show=1
+  LD_PRELOAD="$lib" TINYALLOC_SHOW_STATS=$show "$@" >"$work/$name.tinyalloc" 2>"$work/$name.stats"
   local got=$?
   if [ "$got" != "$want" ]; then
     echo "FAIL $name: exit status $got under tinyalloc, $want on glibc"
@@ -49,6 +52,20 @@ run python_json stats env PYTHONMALLOC=malloc python3 -c \
 run sort_numbers quiet sort -n "$work/numbers"
 run perl_hash stats perl -e 'my %h; $h{$_ * 7919 % 100003} = "x" x ($_ % 40) for 1..200000; my $n = 0; $n += length $h{$_} for sort { $a <=> $b } keys %h; print "$n\n"'
 run ls_long quiet ls -l /usr/bin
+
+# Part of Python's own test suite (libpython3.11-testsuite), every object
+# from malloc: the summary lines must match (the per-test timings do not).
+python_testsuite() {
+  # In the work directory: the runner writes its scratch files in the current one.
+  (cd "$work" && PYTHONMALLOC=malloc python3 -m test test_json test_dict test_list test_set \
+     test_unicode test_re test_collections >"$work/python_testsuite.log" 2>&1)
+  local status=$?
+  # The summary, in either of the runner's formats; none at all is a failure.
+  grep -E '^(All [0-9]+ tests OK\.|Tests result:|Total tests:|Total test files:|Result:)' \
+    "$work/python_testsuite.log" || return 1
+  return $status
+}
+run python_testsuite quiet python_testsuite
 
 # sqlite3 in memory: 300,000 inserts, an index, updates, deletes, a sort.
 cat >"$work/script.sql" <<'SQL'

@@ -13,7 +13,7 @@ packages=(
   libmimalloc-dev libjemalloc-dev libgoogle-perftools-dev  # peer allocators
   python3 git ca-certificates procps                # bench_report, ps for RSS readings
   glibc-source xz-utils                             # glibc's malloc tests, run on the override
-  sqlite3                                           # a real program the override test runs
+  sqlite3 libpython3.11-testsuite                   # real programs the override test runs
 )
 
 missing=()
