@@ -38,8 +38,11 @@ void ta_fork_handlers_ensure(void) {
   if (atomic_load_explicit(&registered, memory_order_relaxed) == 0 &&
       atomic_compare_exchange_strong_explicit(&registered, &expected, 1, memory_order_acq_rel,
                                               memory_order_relaxed)) {
-    /* Without them a fork while another thread holds a lock may hang the
-     * child; there is nothing better to do if the OS refuses. */
-    (void)ta_os_atfork(prepare, parent, child);
+    /* pthread_atfork may allocate: called while a thread makes its first
+     * heap, that allocation fails and so does the registration. The thread
+     * heap layer calls again once the heap is in place. */
+    if (!ta_os_atfork(prepare, parent, child)) {
+      atomic_store_explicit(&registered, 0, memory_order_relaxed);
+    }
   }
 }

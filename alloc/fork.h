@@ -8,7 +8,8 @@
 extern "C" {
 #endif
 
-/* Registers the handlers, once per process. Thread-safe. */
+/* Registers the handlers, once per process (a failed registration is tried
+ * again at the next call). Thread-safe. */
 void ta_fork_handlers_ensure(void);
 
 #ifdef __cplusplus

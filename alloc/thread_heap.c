@@ -8,6 +8,7 @@
 
 #include "alloc/atomic.h"
 #include "alloc/abandoned.h"
+#include "alloc/fork.h"
 #include "alloc/heap.h"
 #include "alloc/thread_heap.h"
 #include "tinyalloc/os_thread.h"
@@ -69,6 +70,8 @@ static ta_heap_t *thread_heap_make(void) {
   if (heap == NULL) heap = ta_heap_new_unregistered();
   if (heap != NULL) {
     thread_heap = heap;
+    /* Again, now that an allocation from inside it has a heap to use. */
+    ta_fork_handlers_ensure();
     /* Without the hook (no key left) the heap stays with the thread's memory
      * at exit: a leak of what it holds, not a crash. */
     (void)ta_os_thread_exit_watch(heap);
