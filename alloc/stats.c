@@ -125,25 +125,37 @@ ta_error_t ta_heap_visit_blocks(ta_heap_t *heap, ta_block_visitor_t visit, void 
   return TA_OK;
 }
 
-static bool count_block(const ta_heap_t *heap, void *block, size_t usable_size, void *arg) {
+/* Live blocks of one page and their bytes. */
+typedef struct tally {
+  size_t blocks;
+  size_t bytes;
+} tally_t;
+
+static bool tally_block(const ta_heap_t *heap, void *block, size_t usable_size, void *arg) {
   (void)heap;
-  ta_heap_stats_t *out = (ta_heap_stats_t *)arg;
-  ta_segment_t *segment = ta_segment_of(block);
-  if (usable_size > TA_CLASS_MAX_SIZE || segment->kind == TA_PAGE_HUGE) {
-    out->huge_blocks++;
-    out->huge_bytes += usable_size;
-  } else {
-    out->classes[ta_segment_page_of(segment, block)->size_class].live_blocks++;
-  }
-  out->live_blocks++;
-  out->live_bytes += usable_size;
+  (void)block;
+  tally_t *t = (tally_t *)arg;
+  t->blocks++;
+  t->bytes += usable_size;
   return true;
 }
 
+/* Counts per page, which knows its class and kind: a block's address alone
+ * does not (a huge block aligned to 4 MiB or more starts a chunk of its own,
+ * its header in the chunk below). */
 static bool count_page(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page, void *arg) {
-  (void)heap;
   ta_heap_stats_t *out = (ta_heap_stats_t *)arg;
-  if (segment->kind != TA_PAGE_HUGE) out->classes[page->size_class].pages++;
+  tally_t t = {0, 0};
+  visit_page(heap, segment, page, tally_block, &t);
+  if (segment->kind == TA_PAGE_HUGE) {
+    out->huge_blocks += t.blocks;
+    out->huge_bytes += t.bytes;
+  } else {
+    out->classes[page->size_class].live_blocks += t.blocks;
+    out->classes[page->size_class].pages++;
+  }
+  out->live_blocks += t.blocks;
+  out->live_bytes += t.bytes;
   return true;
 }
 
@@ -154,7 +166,7 @@ ta_error_t ta_heap_stats(ta_heap_t *heap, ta_heap_stats_t *out) {
   }
   memset(out, 0, sizeof(*out));
   for (unsigned c = 0; c < TA_STATS_CLASSES; c++) out->classes[c].block_size = ta_class_size(c);
-  ta_heap_visit_blocks(heap, count_block, out);
+  ta_heap_take_remote(heap);
   for_each_page(heap, count_page, out);
   return TA_OK;
 }

@@ -130,6 +130,25 @@ TEST_F(HeapStatsTest, CountsLiveBlocksPerClass) {
   EXPECT_EQ(ta_heap_stats(heap_, nullptr), TA_ERR_INVALID_ARGUMENT);
 }
 
+// A small block aligned to 4 MiB or more is a huge block whose header sits in
+// the chunk below it: the block's own chunk holds the program's bytes, which
+// statistics must not read as a segment header.
+TEST_F(HeapStatsTest, CountsHugeBlocksWhoseHeaderIsInTheChunkBelow) {
+  ta_layout_t layout;
+  ASSERT_EQ(ta_layout_make(100, (size_t)4 << 20, &layout), TA_OK);
+  void *p = ta_heap_alloc(heap_, layout);
+  ASSERT_NE(p, nullptr);
+  std::memset(p, 0xff, 100);  // what a header read would find: class 255
+  ta_heap_stats_t s;
+  ASSERT_EQ(ta_heap_stats(heap_, &s), TA_OK);
+  EXPECT_EQ(s.huge_blocks, 1u);
+  EXPECT_EQ(s.live_blocks, 1u);
+  size_t small = 0;
+  for (const ta_class_stats_t &c : s.classes) small += c.live_blocks;
+  EXPECT_EQ(small, 0u);
+  ta_heap_free(heap_, p, layout);
+}
+
 bool Collect(const ta_heap_t *, void *block, size_t usable, void *arg) {
   auto *seen = static_cast<std::set<void *> *>(arg);
   EXPECT_GE(usable, 16u);
