@@ -62,13 +62,7 @@ static ta_error_t region_setup(int index) {
   ta_bitmap_set(r->taken, 0, slots); /* closed until published */
   ta_test_hook_run(TA_TEST_REGION_SETUP);
   void *base = NULL;
-  ta_error_t err = ta_mem_reserve(region_bytes(index), TA_SEGMENT_SIZE, &base);
-  if (err == TA_OK && !ta_segment_map_covers((uintptr_t)base + region_bytes(index) - 1)) {
-    /* Above what the segment map covers (a 57-bit address space, a custom
-     * mapper): its segments could not be told from foreign memory. */
-    ta_mem_release(base, region_bytes(index), 0);
-    err = TA_ERR_PLATFORM;
-  }
+  ta_error_t err = ta_segment_map_reserve(region_bytes(index), TA_SEGMENT_SIZE, &base);
   if (err != TA_OK) {
     atomic_store_explicit(&r->state, REGION_EMPTY, memory_order_release);
     return err;
@@ -322,8 +316,9 @@ static void region_release_if_unused(int i) {
     ta_bitmap_release(r->taken, 0, nslots);
     return;
   }
-  size_t still_committed = ta_bitmap_clear(r->committed, 0, nslots);
-  atomic_fetch_sub_explicit(&retained_slots, still_committed, memory_order_relaxed);
+  /* Every slot is free here, so the committed ones were all retained. */
+  ta_bitmap_clear(r->committed, 0, nslots);
+  atomic_fetch_sub_explicit(&retained_slots, committed_slots, memory_order_relaxed);
   atomic_store_explicit(&r->base, 0, memory_order_release);
   atomic_store_explicit(&r->state, REGION_EMPTY, memory_order_release); /* taken stays set */
 }

@@ -30,26 +30,11 @@ size_t ta_segments_held(ta_page_kind_t kind) {
 
 size_t ta_segment_bytes_held(void) { return atomic_load_explicit(&held_bytes, memory_order_relaxed); }
 
-/* Reserves `total` bytes aligned to `align` straight from the mapper, and
- * refuses memory the segment map does not cover (a 57-bit address space, a
- * custom mapper): blocks there could not be told from foreign memory. */
-static ta_error_t reserve_covered(size_t total, size_t align, uint8_t **out) {
-  uint8_t *base = NULL;
-  ta_error_t err = ta_mem_reserve(total, align, (void **)&base);
-  if (err != TA_OK) return err;
-  if (!ta_segment_map_covers((uintptr_t)base + total - 1)) {
-    ta_mem_release(base, total, 0);
-    return TA_ERR_PLATFORM;
-  }
-  *out = base;
-  return TA_OK;
-}
-
 /* Reserves `total` bytes aligned to a segment and commits the first
  * `commit` of them. */
 static ta_error_t direct_map(size_t total, size_t commit, uint8_t **out) {
   uint8_t *base = NULL;
-  ta_error_t err = reserve_covered(total, TA_SEGMENT_SIZE, &base);
+  ta_error_t err = ta_segment_map_reserve(total, TA_SEGMENT_SIZE, (void **)&base);
   if (err != TA_OK) return err;
   err = ta_mem_commit(base, commit);
   if (err != TA_OK) {
@@ -139,7 +124,7 @@ static ta_error_t huge_map(size_t size, size_t align, huge_placement_t *out) {
    * takes the segment just below it. */
   size_t total = align + ta_align_up(block_size, TA_SEGMENT_SIZE);
   if (total < align) return TA_ERR_OUT_OF_MEMORY;
-  ta_error_t err = reserve_covered(total, align, &base);
+  ta_error_t err = ta_segment_map_reserve(total, align, (void **)&base);
   if (err != TA_OK) return err;
   uint8_t *segment = base + align - TA_SEGMENT_SIZE;
   err = ta_mem_commit(segment, header);

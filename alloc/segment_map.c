@@ -1,7 +1,10 @@
 /* The segment map: two bitmaps of one bit per 4 MiB chunk of a 48-bit address
  * space, in zero-initialised static arrays (8 MiB of address space each, of
- * which only the pages covering addresses in use are ever touched). */
+ * which only the pages covering addresses in use are ever touched); and the
+ * reservation of memory it covers, for every segment. */
 #include "alloc/segment_map.h"
+
+#include "alloc/os_memory.h"
 
 #define TA_MAP_CHUNKS ((uint64_t)1 << (TA_MAP_ADDRESS_BITS - TA_SEGMENT_SHIFT))
 
@@ -25,4 +28,16 @@ void ta_segment_map_set(uintptr_t addr, ta_chunk_state_t state) {
   uint64_t chunk = (uint64_t)addr >> TA_SEGMENT_SHIFT;
   map_assign(ta_chunk_is_segment, chunk, state == TA_CHUNK_SEGMENT);
   map_assign(ta_chunk_is_after_header, chunk, state == TA_CHUNK_AFTER_HEADER);
+}
+
+ta_error_t ta_segment_map_reserve(size_t size, size_t align, void **out) {
+  void *base = NULL;
+  ta_error_t err = ta_mem_reserve(size, align, &base);
+  if (err != TA_OK) return err;
+  if (!ta_segment_map_covers((uintptr_t)base + size - 1)) {
+    (void)ta_mem_release(base, size, 0);
+    return TA_ERR_PLATFORM;
+  }
+  *out = base;
+  return TA_OK;
 }

@@ -52,6 +52,11 @@ static inline ta_chunk_state_t ta_segment_map_get(uintptr_t addr) {
   return TA_CHUNK_NONE;
 }
 
+/* Reserves size bytes aligned to align (ta_mem_reserve) where the map covers
+ * them, and refuses memory above (a 57-bit address space, a custom mapper)
+ * with TA_ERR_PLATFORM: blocks there could not be told from foreign memory. */
+ta_error_t ta_segment_map_reserve(size_t size, size_t align, void **out);
+
 /* Marks the chunk holding addr; addr must be covered. */
 void ta_segment_map_set(uintptr_t addr, ta_chunk_state_t state);
 
