@@ -11,14 +11,14 @@
 #include "alloc/fork.h"
 #include "alloc/heap_registry.h"
 #include "alloc/layout.h"
+#include "alloc/options.h"
+#include "alloc/os_memory.h"
 #include "alloc/page.h"
 #include "alloc/report.h"
 #include "alloc/segment_alloc.h"
 #include "alloc/segment_map.h"
 #include "alloc/stats.h"
 #include "alloc/test_hook.h"
-#include "alloc/options.h"
-#include "alloc/os_memory.h"
 #include "tinyalloc/clock.h"
 #include "tinyalloc/os_thread.h"
 #include "tinyalloc/sysinfo.h"
@@ -500,7 +500,6 @@ TA_NOINLINE static void page_after_free(ta_heap_t *heap, ta_segment_t *segment,
   }
 }
 
-/* Every check, for whatever the fast path below did not settle. */
 static void free_checked(ta_heap_t *heap, void *ptr, ta_layout_t layout);
 
 TA_NOINLINE static void free_slow(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
@@ -516,7 +515,8 @@ void ta_free_without_heap(void *ptr) {
   if (ptr != NULL) free_checked(NULL, ptr, (ta_layout_t){0, 1});
 }
 
-/* heap NULL: a caller with no heap, for whom every block is another heap's;
+/* Every check, for whatever the fast path of ta_heap_free did not settle.
+ * heap NULL: a caller with no heap, for whom every block is another heap's;
  * errors are then reported but recorded nowhere. */
 static void free_checked(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
   if (TA_UNLIKELY(!ta_layout_is_valid(layout.size, layout.align))) {
