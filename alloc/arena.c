@@ -275,15 +275,27 @@ void ta_arena_give(ta_arena_span_t span, bool decommit_now) {
   ta_region_t *r = &regions[span.region];
   uintptr_t base = atomic_load_explicit(&r->base, memory_order_acquire);
   void *mem = (void *)(base + span.slot * TA_SEGMENT_SIZE);
+  size_t bytes = span.slots * TA_SEGMENT_SIZE;
   uint64_t now = ta_clock_ms();
   uint64_t delay = (uint64_t)ta_options_value(TA_OPTION_PURGE_DELAY_MS);
   size_t cap = (size_t)((uint64_t)ta_options_value(TA_OPTION_RETAIN_BYTES) / TA_SEGMENT_SIZE);
-  /* Taken slots are always committed: kept, they would all be retained. */
+  bool may_keep = !decommit_now;
+  /* Taken slots are committed unless the caller says otherwise: kept, they
+   * would all be retained. */
   if (delay == 0 ||
       atomic_load_explicit(&retained_slots, memory_order_relaxed) + span.slots > cap) {
     decommit_now = true;
   }
-  bool kept = !decommit_now || ta_mem_decommit(mem, span.slots * TA_SEGMENT_SIZE, true) != TA_OK;
+  bool kept = !decommit_now;
+  if (decommit_now && ta_mem_decommit(mem, bytes, true) != TA_OK) {
+    /* Refused. Memory the caller decommitted in part must not be handed out
+     * as committed: booked decommitted, the next take commits it again. */
+    if (may_keep) {
+      kept = true;
+    } else {
+      ta_mem_forget_committed(bytes);
+    }
+  }
   if (kept) {
     atomic_fetch_add_explicit(&retained_slots, span.slots, memory_order_relaxed);
     for (size_t s = span.slot; s < span.slot + span.slots; s++) {

@@ -42,7 +42,9 @@ ta_error_t ta_arena_take(size_t slots, void **out, ta_arena_span_t *span);
 
 /* Gives slots back. decommit_now returns their memory to the OS at once, as
  * does a zero purge delay or a full retention budget; otherwise they stay
- * committed for the purge delay. Then purges what is due. */
+ * committed for the purge delay. Then purges what is due. The caller passes
+ * decommit_now when it decommitted part of the slots itself: they are then
+ * never kept as committed, even if the OS refuses the decommit. */
 void ta_arena_give(ta_arena_span_t span, bool decommit_now);
 
 /* Decommits the free slots whose purge delay has passed at `now` (a

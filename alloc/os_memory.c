@@ -39,6 +39,10 @@ ta_error_t ta_mem_decommit(void *addr, size_t size, bool purge) {
   return TA_OK;
 }
 
+void ta_mem_forget_committed(size_t size) {
+  atomic_fetch_sub_explicit(&committed, size, memory_order_relaxed);
+}
+
 ta_error_t ta_mem_release(void *addr, size_t size, size_t committed_bytes) {
   ta_error_t err = ta_os_release(addr, size);
   if (err != TA_OK) return err;

@@ -17,6 +17,9 @@ ta_error_t ta_mem_commit(void *addr, size_t size);
 /* purge: the memory was free (counted in purged bytes), not given up on a
  * failed setup. */
 ta_error_t ta_mem_decommit(void *addr, size_t size, bool purge);
+/* Books size bytes as decommitted after the OS refused to decommit them:
+ * memory left partly committed, which is committed again before any use. */
+void ta_mem_forget_committed(size_t size);
 /* Releases a reservation of which `committed` bytes are committed. */
 ta_error_t ta_mem_release(void *addr, size_t size, size_t committed);
 

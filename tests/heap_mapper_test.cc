@@ -160,6 +160,46 @@ TEST(HeapMapper, AHugeBlockFreedThroughAnotherHeapIsReturnedByItsOwner) {
   ta_trim();
 }
 
+// A huge block from the arena freed through another heap is decommitted but
+// its first page; when the OS then refuses to decommit the rest as the owner
+// gives the slots back, they are neither committed nor decommitted, so the
+// next block there must commit them again (found by fault_fuzz: a write
+// fault in a fresh page).
+TEST(HeapMapper, SlotsLeftPartlyDecommittedAreCommittedBeforeReuse) {
+  ta_failing_mapper_t *failing = ta_failing_mapper_new(ta_mapper_default());
+  ASSERT_NE(failing, nullptr);
+  {
+    MapperScope scope(ta_failing_mapper_table(failing));
+    ta_heap_t *owner = ta_heap_new();
+    ta_heap_t *other = ta_heap_new();
+    ASSERT_NE(owner, nullptr);
+    ASSERT_NE(other, nullptr);
+    const size_t big = (size_t)20 << 20;  // from the arena
+    void *p = ta_heap_alloc(owner, Layout(big));
+    ASSERT_NE(p, nullptr);
+    ta_heap_free(other, p, Layout(big));
+    ASSERT_EQ(ta_heap_last_error(other), TA_OK);
+    ta_failing_mapper_fail_from(failing, TA_MAPPER_DECOMMIT, 1);  // counts from here
+    ta_heap_collect(owner);  // the owner returns the slots; their decommit fails
+    EXPECT_GT(ta_failing_mapper_failures(failing, TA_MAPPER_DECOMMIT), 0u);
+    ta_failing_mapper_fail_none(failing);
+    for (size_t size : {big, (size_t)1 << 20, (size_t)100000, (size_t)48}) {
+      std::vector<void *> blocks;
+      for (int i = 0; i < 64 && blocks.size() * size < big * 2; i++) {
+        void *q = ta_heap_alloc(owner, Layout(size));
+        ASSERT_NE(q, nullptr) << size;
+        std::memset(q, 0x5a, size);  // faults if the slots were left decommitted
+        blocks.push_back(q);
+      }
+      for (void *q : blocks) ta_heap_free(owner, q, Layout(size));
+    }
+    ta_heap_destroy(other);
+    ta_heap_destroy(owner);
+    ta_trim();
+  }
+  ta_failing_mapper_free(failing);
+}
+
 #ifdef __linux__
 // Resident bytes of this process, from /proc (statm counts pages).
 size_t ResidentBytes() {
