@@ -12,6 +12,10 @@ extern "C" {
 void ta_abandoned_push(ta_heap_t *heap);
 /* The most recently abandoned heap, or NULL. */
 ta_heap_t *ta_abandoned_pop(void);
+/* Collects up to max abandoned heaps, releases those left empty (other
+ * threads freed all their blocks meanwhile) and puts the others back at the
+ * tail: memory a thread left behind need not wait for a new thread. */
+void ta_abandoned_reclaim(size_t max);
 
 /* The pool's lock, held across fork() (fork.c). */
 void ta_abandoned_lock(void);

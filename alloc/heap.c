@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "alloc/abandoned.h"
 #include "alloc/arena.h"
 #include "alloc/fixed_array.h"
 #include "alloc/fork.h"
@@ -196,6 +197,7 @@ void ta_heap_destroy(ta_heap_t *heap) {
 }
 
 void ta_trim(void) {
+  ta_abandoned_reclaim(SIZE_MAX);
   ta_heap_t *heap;
   while ((heap = heap_cache_take()) != NULL) ta_mem_unmap(heap, heap_bytes());
   ta_heap_registry_trim();
@@ -276,6 +278,7 @@ static void heap_maintain(ta_heap_t *heap) {
     if (atomic_load_explicit(&heap->remote_since_sweep, memory_order_relaxed) != 0) {
       heap_sweep(heap, false);
     }
+    ta_abandoned_reclaim(1);
   }
   ta_arena_purge_due(now);
 }

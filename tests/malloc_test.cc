@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <mutex>
@@ -191,6 +192,45 @@ TEST(ThreadHeap, AnExitedThreadsHeapIsAdoptedWithItsBlocks) {
     ta_free(p);
   }).join();
   EXPECT_EQ(second, first);
+}
+
+// A thread that exits leaving blocks behind, all freed later by another
+// thread: its heap's memory does not wait for a new thread to adopt it.
+// Returns the segment bytes held once the blocks are freed, and before.
+std::pair<size_t, size_t> LeaveBlocksBehindAndFreeThem() {
+  ta_stats_t before;
+  EXPECT_EQ(ta_stats_get(&before), TA_OK);
+  std::vector<void *> left;
+  std::thread([&] {
+    for (int i = 0; i < 3000; i++) left.push_back(ta_malloc(1000));
+  }).join();
+  ta_stats_t held;
+  EXPECT_EQ(ta_stats_get(&held), TA_OK);
+  EXPECT_GT(held.segment_bytes, before.segment_bytes);
+  for (void *p : left) ta_free(p);
+  return {held.segment_bytes, before.segment_bytes};
+}
+
+TEST(ThreadHeap, TrimReleasesAHeapWhoseBlocksOthersFreed) {
+  auto [held, before] = LeaveBlocksBehindAndFreeThem();
+  ta_trim();
+  ta_stats_t after;
+  ASSERT_EQ(ta_stats_get(&after), TA_OK);
+  EXPECT_LE(after.segment_bytes, before) << "held " << held;
+}
+
+TEST(ThreadHeap, AnotherThreadsUpkeepReleasesAHeapWhoseBlocksItFreed) {
+  auto [held, before] = LeaveBlocksBehindAndFreeThem();
+  // Ordinary work on this thread: its slow paths look at the pool now and
+  // then (once per purge delay).
+  ta_stats_t now;
+  auto start = std::chrono::steady_clock::now();
+  do {
+    for (size_t size = 16; size < 20000; size += 24) ta_free(ta_malloc(size));
+    ASSERT_EQ(ta_stats_get(&now), TA_OK);
+  } while (now.segment_bytes >= held &&
+           std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+  EXPECT_LT(now.segment_bytes, held) << "before " << before;
 }
 
 // Thousands of short-lived threads, each leaving blocks for the main thread

@@ -54,7 +54,9 @@ void ta_heap_destroy(ta_heap_t *heap);
 
 /* Returns to the OS all memory no heap is using: every free segment is
  * decommitted, and every arena region with no segment in use is released
- * (address space included). After the last heap is destroyed, ta_trim leaves
+ * (address space included). Default heaps that exited threads left behind
+ * are collected first, and released once other threads freed all their
+ * blocks. After the last heap is destroyed, ta_trim leaves
  * nothing reserved, and a new mapper may be installed. Any thread. */
 void ta_trim(void);
 
