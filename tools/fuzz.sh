@@ -21,7 +21,7 @@ set -u
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-all_targets=(heap_fuzz multi_heap_fuzz fault_fuzz layout_fuzz malloc_fuzz)
+all_targets=(heap_fuzz multi_heap_fuzz fault_fuzz layout_fuzz malloc_fuzz thread_fuzz)
 seconds=${FUZZ_SECONDS:-60}
 afl_seconds=${FUZZ_AFL_SECONDS:-60}
 max_len=${FUZZ_MAX_LEN:-4096}
