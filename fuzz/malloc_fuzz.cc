@@ -8,7 +8,9 @@
 // ta_malloc_usable_size, impossible sizes (NULL with ENOMEM), and misuse:
 // double frees, interior and nearby pointers, foreign memory, realloc of a
 // pointer tinyalloc did not hand out. glibc's rules are the contract
-// (tinyalloc/malloc.h).
+// (tinyalloc/malloc.h). The input also arms failures of a failing mapper
+// installed once, before the first heap: then an allocation may return NULL
+// with ENOMEM, but only after a failure was really injected.
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -16,6 +18,8 @@
 
 #include "fuzz/fuzz_support.h"
 #include "tinyalloc/malloc.h"
+#include "tinyalloc/mapper.h"
+#include "tinyalloc/testing/failing_mapper.h"
 
 namespace {
 
@@ -24,6 +28,54 @@ using ta_fuzz::Shadow;
 
 // Memory tinyalloc never handed out.
 alignas(64) unsigned char g_foreign[256];
+
+// Mapper failures (as in fault_fuzz): calls of a kind in `mask` whose turn
+// comes up as a set bit of `bits`, read cyclically over `period` bits; never
+// a release.
+struct Plan {
+  unsigned mask = 0;
+  uint64_t bits = 0;
+  unsigned period = 1;
+  unsigned pos = 0;
+};
+
+Plan g_plan;
+ta_failing_mapper_t *g_failing = nullptr;
+
+bool Decide(void *, ta_mapper_op_t op, size_t, size_t) {
+  if (op == TA_MAPPER_RELEASE || !((g_plan.mask >> op) & 1)) return false;
+  bool fail = (g_plan.bits >> (g_plan.pos % g_plan.period)) & 1;
+  g_plan.pos++;
+  return fail;
+}
+
+size_t Failures() {
+  size_t n = 0;
+  for (int op = 0; op < TA_MAPPER_OP_COUNT; op++) {
+    n += ta_failing_mapper_failures(g_failing, (ta_mapper_op_t)op);
+  }
+  return n;
+}
+
+// Once per process, before the thread's heap exists.
+void InstallOnce() {
+  if (g_failing != nullptr) return;
+  g_failing = ta_failing_mapper_new(ta_mapper_default());
+  FUZZ_CHECK(g_failing != nullptr, "ta_failing_mapper_new failed");
+  ta_error_t set = ta_mapper_set(ta_failing_mapper_table(g_failing));
+  FUZZ_CHECK(set == TA_OK, "installing the mapper failed: %s", ta_error_str(set));
+  ta_failing_mapper_fail_with(g_failing, Decide, nullptr);
+}
+
+// A NULL result is allowed only with ENOMEM after an injected failure.
+bool Refused(void *p, size_t failures_before, const char *what, size_t size) {
+  if (p != nullptr) return false;
+  int err = errno;
+  FUZZ_CHECK(Failures() > failures_before, "%s of %zu failed (errno %d) with no failure injected",
+             what, size, err);
+  FUZZ_CHECK(err == ENOMEM, "%s of %zu failed with errno %d, not ENOMEM", what, size, err);
+  return true;
+}
 
 struct Walk {
   Input in;
@@ -37,8 +89,9 @@ struct Walk {
     return false;
   }
 
-  void Record(void *p, size_t size, size_t align, const char *what) {
-    FUZZ_CHECK(p != nullptr, "%s of %zu (align %zu) failed, errno %d", what, size, align, errno);
+  // p came from an allocation made after `failures` injected failures.
+  void Record(void *p, size_t failures, size_t size, size_t align, const char *what) {
+    if (Refused(p, failures, what, size)) return;
     model.Add(p, size, align < TA_MALLOC_ALIGN ? TA_MALLOC_ALIGN : align, 0);
   }
 
@@ -46,7 +99,8 @@ struct Walk {
     size_t size = Size();
     if (!Room(size, TA_MALLOC_ALIGN)) return;
     FUZZ_TRACE("malloc %zu", size);
-    Record(ta_malloc(size), size, TA_MALLOC_ALIGN, "malloc");
+    size_t failures = Failures();
+    Record(ta_malloc(size), failures, size, TA_MALLOC_ALIGN, "malloc");
   }
 
   void Calloc() {
@@ -55,8 +109,9 @@ struct Walk {
     size_t each = size / count;
     if (!Room(each * count, TA_MALLOC_ALIGN)) return;
     FUZZ_TRACE("calloc %zu x %zu", count, each);
+    size_t failures = Failures();
     auto *p = static_cast<unsigned char *>(ta_calloc(count, each));
-    FUZZ_CHECK(p != nullptr, "calloc %zu x %zu failed", count, each);
+    if (Refused(p, failures, "calloc", count * each)) return;
     size_t n = count * each;
     // Every byte up to 64 KiB, then the first and last 4 KiB.
     size_t head = n < 65536 ? n : 4096;
@@ -72,7 +127,8 @@ struct Walk {
     size_t align = ta_fuzz::PickAlign(in);
     if (!Room(size, align)) return;
     FUZZ_TRACE("aligned_alloc %zu %zu", align, size);
-    Record(ta_aligned_alloc(align, size), size, align, "aligned_alloc");
+    size_t failures = Failures();
+    Record(ta_aligned_alloc(align, size), failures, size, align, "aligned_alloc");
   }
 
   void PosixMemalign() {
@@ -84,6 +140,7 @@ struct Walk {
     FUZZ_TRACE("posix_memalign %zu %zu", align, size);
     void *p = &g_foreign;
     int saved = errno = 4321;
+    size_t failures = Failures();
     int rc = ta_posix_memalign(&p, align, size);
     if (!valid) {
       FUZZ_CHECK(rc == EINVAL && p == &g_foreign && errno == saved,
@@ -91,8 +148,12 @@ struct Walk {
                  p != &g_foreign, errno);
       return;
     }
+    if (rc == ENOMEM && Failures() > failures) {
+      FUZZ_CHECK(p == &g_foreign, "a failed posix_memalign wrote its out-parameter");
+      return;
+    }
     FUZZ_CHECK(rc == 0, "posix_memalign %zu %zu failed: %d", align, size, rc);
-    Record(p, size, align, "posix_memalign");
+    Record(p, failures, size, align, "posix_memalign");
   }
 
   void FreeOne() {
@@ -123,6 +184,7 @@ struct Walk {
       return;
     }
     FUZZ_TRACE("realloc %p %zu -> %zu", (void *)addr, b.size, size);
+    size_t failures = Failures();
     void *p = ta_realloc(reinterpret_cast<void *>(addr), size);
     if (size == 0) {
       FUZZ_CHECK(p == nullptr, "realloc to 0 returned %p", p);
@@ -131,7 +193,13 @@ struct Walk {
       model.NoteFreed(addr, ta_layout_t{0, 1});
       return;
     }
-    FUZZ_CHECK(p != nullptr, "realloc %zu -> %zu failed", b.size, size);
+    if (Refused(p, failures, "realloc", size)) {
+      size_t whole = b.size < 4096 ? b.size : 4096;
+      FUZZ_CHECK(ta_fuzz::CheckPattern(reinterpret_cast<void *>(addr), whole, b.key),
+                 "a failed realloc changed %p", (void *)addr);
+      model.Add(reinterpret_cast<void *>(addr), b.size, b.align, 0);  // back, refilled
+      return;
+    }
     size_t kept = size < b.size ? size : b.size;
     if (kept > 4096) kept = 4096;
     FUZZ_CHECK(ta_fuzz::CheckPattern(p, kept, b.key),
@@ -144,7 +212,8 @@ struct Walk {
   void ReallocNull() {
     size_t size = Size();
     if (!Room(size, TA_MALLOC_ALIGN)) return;
-    Record(ta_realloc(nullptr, size), size, TA_MALLOC_ALIGN, "realloc(NULL)");
+    size_t failures = Failures();
+    Record(ta_realloc(nullptr, size), failures, size, TA_MALLOC_ALIGN, "realloc(NULL)");
   }
 
   void UsableSize() {
@@ -259,6 +328,14 @@ struct Walk {
           Misuse();
           break;
         case 18:
+          if (in.U8() % 2 == 0) {
+            g_plan.mask = in.U8() & 0x0F;  // reserve, commit, decommit, protect
+            g_plan.bits = in.U64();
+            g_plan.period = 1 + in.U8() % 64;
+            g_plan.pos = 0;
+          } else {
+            g_plan.mask = 0;
+          }
           model.CheckAll();
           break;
         default:
@@ -267,6 +344,7 @@ struct Walk {
           break;
       }
     }
+    g_plan.mask = 0;
     while (model.count() != 0) Free(model.live().begin()->first);
     std::memset(g_foreign, 0, sizeof g_foreign);
   }
@@ -275,6 +353,8 @@ struct Walk {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  InstallOnce();
+  g_plan = Plan();
   Walk walk{Input(data, size), {}};
   walk.Run();
   return 0;
