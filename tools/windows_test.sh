@@ -24,17 +24,13 @@
 # (tools/setup.sh installs them). Builds in $TA_MINGW_DIR, by default
 # ${TMPDIR:-/tmp}/tinyalloc-mingw, where GoogleTest's objects and the Wine
 # prefix are kept between runs (the first Wine start takes from ten seconds to
-# a minute or two).
+# a minute or two). The compiler, flags, sources and Wine prefix are those of
+# tools/mingw_env.sh, which tools/windows_bench.sh shares.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build="${TA_MINGW_DIR:-${TMPDIR:-/tmp}/tinyalloc-mingw}"
-# The posix thread model: GCC 12's win32 model has no std::thread, which the
-# tests use. -static links its winpthread in, so the .exe needs no DLLs.
-cc=x86_64-w64-mingw32-gcc-posix
-cxx=x86_64-w64-mingw32-g++-posix
-wine=/usr/lib/wine/wine64
-wineserver=/usr/lib/wine/wineserver
+mingw_who=windows_test
+# shellcheck source=tools/mingw_env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/mingw_env.sh"
 gtest=/usr/src/googletest/googletest
 time_limit="${TA_TEST_TIME_LIMIT:-300}"
 
@@ -54,42 +50,12 @@ case "$repeat" in
   '' | *[!0-9]* | 0) echo "windows_test: --repeat takes a positive number" >&2; exit 2 ;;
 esac
 
-for tool in "$cc" "$cxx" "$wine" "$gtest/src/gtest-all.cc"; do
-  if ! command -v "$tool" >/dev/null 2>&1 && [ ! -e "$tool" ]; then
-    echo "windows_test: $tool not found; run tools/setup.sh" >&2
-    exit 1
-  fi
-done
-
-# The flags of a list in tools/copts.bzl (TA_COPTS, TA_TEST_COPTS), read from
-# there so that the Windows build cannot drift from Bazel's.
-copts() {
-  awk -v name="$1" '
-    $1 == name && $2 == "=" { inside = 1; next }
-    inside && /^\]/ { exit }
-    inside && match($0, /"[^"]*"/) { print substr($0, RSTART + 1, RLENGTH - 2) }
-  ' "$root/tools/copts.bzl"
-}
-mapfile -t c_flags < <(copts TA_COPTS)
-mapfile -t cxx_flags < <(copts TA_TEST_COPTS)
-if [ ${#c_flags[@]} -eq 0 ] || [ ${#cxx_flags[@]} -eq 0 ]; then
-  echo "windows_test: could not read TA_COPTS/TA_TEST_COPTS from tools/copts.bzl" >&2
-  exit 1
-fi
-# -O2 as well: some of gcc's warnings (-Wmaybe-uninitialized) need the optimizer.
-includes=(-I "$root" -I "$root/platform/include" -I "$root/alloc/include")
-c_flags+=(-O2 "${includes[@]}")
-cxx_flags+=(-O2 "${includes[@]}" -isystem "$gtest/include")
+mingw_check_tools "$cc" "$cxx" "$wine" "$gtest/src/gtest-all.cc"
+mingw_flags
+cxx_flags+=(-isystem "$gtest/include")
 
 mkdir -p "$build/gtest" "$build/obj"
-# Two runs at once (two checkouts, or CI beside a developer) share $build:
-# one would delete and relink the programs, or update the prefix, under the
-# other's feet. The second waits for the first instead.
-exec 9>"$build/.lock"
-if ! flock -n 9; then
-  echo "windows_test: another run is using $build; waiting for it"
-  flock 9
-fi
+mingw_lock
 
 # GoogleTest: built once per build directory (it takes a minute), again only
 # if Debian's sources change.
@@ -99,22 +65,7 @@ if [ ! -e "$obj" ] || [ "$gtest/src/gtest-all.cc" -nt "$obj" ]; then
   "$cxx" -std=c++17 -O2 -isystem "$gtest/include" -I "$gtest" -c "$gtest/src/gtest-all.cc" -o "$obj"
 fi
 
-# Compiles each source into $build/obj and appends the object to the array
-# named by $1. Ours are small: always rebuilt, so that no stale object can
-# hide a warning.
-compile() {
-  local -n into=$1
-  shift
-  local src obj
-  for src in "$@"; do
-    obj="$build/obj/$(basename "$src" | tr . _).o"
-    case "$src" in
-      *.c) "$cc" "${c_flags[@]}" -c "$src" -o "$obj" ;;
-      *) "$cxx" "${cxx_flags[@]}" -c "$src" -o "$obj" ;;
-    esac
-    into+=("$obj")
-  done
-}
+# compile (tools/mingw_env.sh) puts objects in $build/obj.
 rm -f "$build"/obj/*.o
 main_objs=()
 compile main_objs "$root/tools/testing/test_main.cc"
@@ -130,24 +81,13 @@ if [ $self_check = 1 ]; then
   compile self_check_objs "$root/tools/testing/test_main_self_check.cc"
   link "$build/test_main_self_check.exe" "${self_check_objs[@]}"
 else
-  # The platform layer as Windows builds it: every source but the POSIX ones.
-  platform_srcs=()
-  for src in "$root"/platform/*.c "$root"/platform/testing/*.c; do
-    case "$src" in *_posix.c) continue ;; esac
-    platform_srcs+=("$src")
-  done
+  # The platform layer as Windows builds it (platform_srcs, with the testing
+  # mappers), and the core with the prefixed malloc layer (core_srcs): see
+  # tools/mingw_env.sh.
   lib_objs=()
   compile lib_objs "${platform_srcs[@]}"
   platform_test_objs=()
   compile platform_test_objs "$root"/platform/*_test.cc
-  # The core and the prefixed malloc layer; not the override of the C
-  # library's malloc, which is for ELF programs (no CRT override is asked for
-  # on Windows).
-  core_srcs=()
-  for src in "$root"/alloc/*.c; do
-    case "$src" in */override.c) continue ;; esac
-    core_srcs+=("$src")
-  done
   core_objs=()
   compile core_objs "${core_srcs[@]}"
   # debug_message_test needs the core built with TA_DEBUG, as Bazel's
@@ -169,32 +109,8 @@ else
   programs=("$build/platform_test.exe" "$build/alloc_test.exe" "$build/malloc_test.exe")
 fi
 
-# A prefix of our own, no debug chatter, no offer to install Mono or Gecko
-# (they would wait for a click), and no display: console programs only.
-export WINEPREFIX="$build/wineprefix"
-export WINEDEBUG=-all
-export WINEDLLOVERRIDES="mscoree,mshtml="
-unset DISPLAY WAYLAND_DISPLAY
-
-# Creating or updating a prefix goes on in the background after the first
-# program starts (wineboot, then services). Finish it first, so that no test
-# program starts while the prefix is being rewritten.
-echo "windows_test: preparing the Wine prefix $WINEPREFIX"
-if ! "$wine" wineboot -u </dev/null >"$build/wineboot.log" 2>&1; then
-  cat "$build/wineboot.log" >&2
-  echo "windows_test: wineboot failed" >&2
-  exit 1
-fi
-"$wineserver" -w
-# One wineserver for the whole run, kept alive between programs: without -p
-# it exits a few seconds after the last process, and a program that starts
-# while it is shutting down would race its exit. Ended (-k) on the way out.
-"$wineserver" -p
-trap '"$wineserver" -k 2>/dev/null || true; "$wineserver" -w 2>/dev/null || true' EXIT
-# The first program also starts the prefix's services, which then live as long
-# as the wineserver and keep its standard streams open: start them here, with
-# nothing open, so that no pipe a program writes to outlives the program.
-"$wine" cmd /c exit </dev/null >/dev/null 2>&1
+# The Wine prefix, and one wineserver for the whole run (ended on exit).
+mingw_wine_prepare
 
 # run_program EXE ARGS...: runs EXE under Wine with the time limit, and a
 # kill after a grace period in case the program cannot even end itself.
