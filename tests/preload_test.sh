@@ -5,6 +5,7 @@
 set -u
 lib="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 churn_py="$2"
+sqlite_sql="$(cd "$(dirname "$3")" && pwd)/$(basename "$3")"
 work="${TEST_TMPDIR:-$(mktemp -d)}"
 failures=0
 
@@ -68,17 +69,7 @@ python_testsuite() {
 run python_testsuite quiet python_testsuite
 
 # sqlite3 in memory: 300,000 inserts, an index, updates, deletes, a sort.
-cat >"$work/script.sql" <<'SQL'
-CREATE TABLE t(id INTEGER PRIMARY KEY, k INTEGER, v TEXT);
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000)
-  INSERT INTO t(k, v) SELECT (i * 7919) % 100003, printf('value-%d-%s', i, hex(i * 31)) FROM n;
-CREATE INDEX tk ON t(k);
-UPDATE t SET v = v || '-u' WHERE k % 3 = 0;
-DELETE FROM t WHERE k % 5 = 0;
-SELECT count(*), sum(k), sum(length(v)) FROM t;
-SELECT k, v FROM t ORDER BY v DESC LIMIT 5;
-SQL
-run sqlite3 stats sqlite3 :memory: ".read $work/script.sql"
+run sqlite3 stats sqlite3 :memory: ".read $sqlite_sql"
 
 # git: a repository of 300 commits made with fixed dates (so the hashes are
 # the same in both runs), cloned and logged.

@@ -14,6 +14,8 @@ packages=(
   python3 git ca-certificates procps                # bench_report, ps for RSS readings
   glibc-source xz-utils                             # glibc's malloc tests, run on the override
   sqlite3 libpython3.11-testsuite                   # real programs the override test runs
+  rocksdb-tools redis-server redis-tools            # applications bench_report --programs runs
+  python3-matplotlib                                # bench_report --plot
 )
 
 missing=()
@@ -37,6 +39,13 @@ export DEBIAN_FRONTEND=noninteractive
 if ! apt-get update -qq; then
   echo "setup: apt-get update failed: cannot reach Debian's package archive" >&2
   exit 1
+fi
+# No service may start at install time (redis-server's package would start its
+# daemon): invoke-rc.d asks policy-rc.d, and 101 means "not allowed".
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"
+  trap 'rm -f "$policy"' EXIT
 fi
 if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/tinyalloc-setup.log 2>&1; then
   tail -20 /tmp/tinyalloc-setup.log >&2

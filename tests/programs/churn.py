@@ -1,16 +1,19 @@
 # Object churn on several threads with a deterministic result: each thread
 # builds, sorts and drops dicts, lists and strings; the totals are printed
 # in thread order. Run with PYTHONMALLOC=malloc so that every object comes
-# from malloc, not from pymalloc's arenas.
+# from malloc, not from pymalloc's arenas. The optional argument is the
+# number of rounds per thread (300).
+import sys
 import threading
 
+ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 300
 RESULTS = [None] * 4
 
 
 def work(index):
     total = 0
     keep = []
-    for round_ in range(300):
+    for round_ in range(ROUNDS):
         table = {f"k{index}-{round_}-{i}": [i] * (i % 7) for i in range(200)}
         words = sorted(table, key=lambda k: (len(table[k]), k))
         total += sum(len(table[w]) for w in words[:50])
