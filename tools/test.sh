@@ -67,6 +67,10 @@ if [ $quick = 0 ]; then
   step "fuzzing (libFuzzer 20 s per target, AFL++ 30 s, ASan+UBSan)" \
     bash tools/fuzz.sh --seconds 20 --afl-seconds 30
   step "benchmark smoke run (tools/bench_report --smoke)" python3 tools/bench_report --smoke
+  step "real-program benchmark smoke run (tools/bench_report --programs --smoke)" \
+    python3 tools/bench_report --programs --smoke
+  step "Windows benchmark smoke run under Wine (tools/bench_report --windows --smoke)" \
+    python3 tools/bench_report --windows --smoke
 fi
 
 echo "logs: $logs"
