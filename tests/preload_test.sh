@@ -6,6 +6,7 @@ set -u
 lib="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 churn_py="$2"
 sqlite_sql="$(cd "$(dirname "$3")" && pwd)/$(basename "$3")"
+new_failure="$(cd "$(dirname "$4")" && pwd)/$(basename "$4")"
 work="${TEST_TMPDIR:-$(mktemp -d)}"
 failures=0
 
@@ -53,6 +54,9 @@ run python_json stats env PYTHONMALLOC=malloc python3 -c \
 run sort_numbers quiet sort -n "$work/numbers"
 run perl_hash stats perl -e 'my %h; $h{$_ * 7919 % 100003} = "x" x ($_ % 40) for 1..200000; my $n = 0; $n += length $h{$_} for sort { $a <=> $b } keys %h; print "$n\n"'
 run ls_long quiet ls -l /usr/bin
+# operator new out of memory: new-handler calls, std::bad_alloc, nullptr from
+# nothrow new (the library's new is C, bound to the program's C++ runtime).
+run new_failure stats "$new_failure"
 
 # Part of Python's own test suite (libpython3.11-testsuite), every object
 # from malloc: the summary lines must match (the per-test timings do not).

@@ -21,12 +21,3 @@ TA_TEST_COPTS = [
     "-Wshadow",
     "-Werror",
 ]
-
-# C++ library sources (the operator new/delete of the override).
-TA_CC_COPTS = [
-    "-std=c++17",
-    "-Wall",
-    "-Wextra",
-    "-Wshadow",
-    "-Werror",
-]
