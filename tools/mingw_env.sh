@@ -77,7 +77,7 @@ done
 # on Windows).
 core_srcs=()
 for src in "$root"/alloc/*.c; do
-  case "$src" in */override.c) continue ;; esac
+  case "$src" in */override.c | */override_new.c) continue ;; esac
   core_srcs+=("$src")
 done
 unset src
