@@ -37,7 +37,7 @@ MODES = {
               "redis_requests": 2000, "spawns": 20, "shell_loop": 50, "gcc_source": "gtest-printers"},
     "quick": {"runs": 3, "scale": 0.3, "python_rounds": 300, "db_num": 200000,
               "redis_requests": 20000, "spawns": 100, "shell_loop": 300, "gcc_source": "gtest-printers"},
-    "full": {"runs": 5, "scale": 1.0, "python_rounds": 1000, "db_num": 1000000,
+    "full": {"runs": 3, "scale": 1.0, "python_rounds": 1000, "db_num": 1000000,
              "redis_requests": 100000, "spawns": 200, "shell_loop": 1000, "gcc_source": "gtest-all"},
 }
 TIMEOUT_S = 600
