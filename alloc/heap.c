@@ -2,6 +2,7 @@
  * paths. The fast paths pop or push a page's free list and take no lock and
  * make no system call; everything else is in the *_slow functions below. */
 #include "alloc/heap.h"
+#include "alloc/heap_fast.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -23,16 +24,6 @@
 #include "tinyalloc/clock.h"
 #include "tinyalloc/os_thread.h"
 #include "tinyalloc/sysinfo.h"
-
-#if defined(__GNUC__)
-#define TA_LIKELY(x) __builtin_expect(!!(x), 1)
-#define TA_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define TA_NOINLINE __attribute__((noinline))
-#else
-#define TA_LIKELY(x) (x)
-#define TA_UNLIKELY(x) (x)
-#define TA_NOINLINE
-#endif
 
 /* Stands in for the first page of an empty class queue: no free blocks. */
 static ta_page_t empty_page;
@@ -210,15 +201,6 @@ ta_error_t ta_heap_last_error(const ta_heap_t *heap) {
 
 /* ---- allocation ---- */
 
-static void *page_pop(ta_page_t *page) {
-  ta_block_t *block = page->free;
-  page->free = block->next;
-  block->free_mark = 0;
-  page->used++;
-  return block;
-}
-
-static void page_after_free(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page);
 
 /* Takes the blocks that other heaps freed into watched pages (one per page,
  * see ta_page_refill_or_watch) and frees them here: each brings its page back
@@ -239,7 +221,7 @@ void ta_heap_take_remote(ta_heap_t *heap) {
     } else {
       ta_page_push_free(page, block); /* already marked free by the remote claim */
       page->used--;
-      page_after_free(heap, segment, page);
+      ta_heap_page_after_free(heap, segment, page);
     }
     block = next;
   }
@@ -319,7 +301,7 @@ static ta_page_t *heap_new_page(ta_heap_t *heap, unsigned cls) {
   return page;
 }
 
-TA_NOINLINE static void *alloc_class_slow(ta_heap_t *heap, unsigned cls) {
+TA_NOINLINE void *ta_heap_alloc_class_slow(ta_heap_t *heap, unsigned cls) {
   /* Not at every class slow path: where each allocation finds its page dry
    * (frees scattered over many pages), the clock would cost on every one. */
   if (++heap->slow_allocs % TA_SLOW_ALLOCS_PER_UPKEEP == 0) heap_maintain(heap);
@@ -333,7 +315,7 @@ TA_NOINLINE static void *alloc_class_slow(ta_heap_t *heap, unsigned cls) {
           ta_list_remove(&heap->queues[cls], &page->queue_node);
           queue_push_front(heap, page);
         }
-        return page_pop(page);
+        return ta_heap_page_pop(page);
       }
       page_to_full(heap, page);
       node = next;
@@ -350,10 +332,10 @@ TA_NOINLINE static void *alloc_class_slow(ta_heap_t *heap, unsigned cls) {
     ta_report(heap, "ta_heap_alloc", TA_ERR_PLATFORM, NULL);
     return NULL;
   }
-  return page_pop(page);
+  return ta_heap_page_pop(page);
 }
 
-TA_NOINLINE static void *alloc_slow(ta_heap_t *heap, ta_layout_t layout) {
+TA_NOINLINE void *ta_heap_alloc_slow(ta_heap_t *heap, ta_layout_t layout) {
   size_t size = layout.size;
   size_t align = layout.align;
   if (!ta_layout_is_valid(size, align)) {
@@ -368,7 +350,7 @@ TA_NOINLINE static void *alloc_slow(ta_heap_t *heap, ta_layout_t layout) {
     while (cls < TA_CLASS_COUNT && !ta_class_has_align(cls, align)) cls++;
     if (cls < TA_CLASS_COUNT) {
       ta_page_t *page = heap->direct[cls];
-      return page->free != NULL ? page_pop(page) : alloc_class_slow(heap, cls);
+      return page->free != NULL ? ta_heap_page_pop(page) : ta_heap_alloc_class_slow(heap, cls);
     }
   }
   ta_heap_take_remote(heap); /* huge blocks freed elsewhere go back first */
@@ -383,19 +365,7 @@ void *ta_heap_alloc(ta_heap_t *heap, ta_layout_t layout) {
     ta_report(NULL, "ta_heap_alloc", TA_ERR_INVALID_ARGUMENT, NULL);
     return NULL;
   }
-  size_t size = layout.size;
-  size_t align = layout.align;
-  /* Fast path: a class size whose blocks all have the alignment, and a page
-   * with a free block at the head of the class queue. */
-  if (TA_LIKELY(size <= TA_CLASS_MAX_SIZE)) {
-    unsigned cls = ta_size_to_class(size);
-    if (TA_LIKELY(ta_class_has_align(cls, align))) {
-      ta_page_t *page = heap->direct[cls];
-      if (TA_LIKELY(page->free != NULL)) return page_pop(page);
-      return alloc_class_slow(heap, cls);
-    }
-  }
-  return alloc_slow(heap, layout);
+  return ta_heap_alloc_inline(heap, layout);
 }
 
 /* ---- free ---- */
@@ -494,8 +464,7 @@ bool ta_heap_block_is_free(ta_heap_t *heap, ta_page_t *page, const ta_block_t *b
 }
 
 /* After a local free left the page empty or took it off the full list. */
-TA_NOINLINE static void page_after_free(ta_heap_t *heap, ta_segment_t *segment,
-                                       ta_page_t *page) {
+TA_NOINLINE void ta_heap_page_after_free(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page) {
   if (page->used == 0) {
     if (heap->direct[page->size_class] != page) page_retire(heap, segment, page);
   } else if (page->in_full) {
@@ -505,7 +474,7 @@ TA_NOINLINE static void page_after_free(ta_heap_t *heap, ta_segment_t *segment,
 
 static void free_checked(ta_heap_t *heap, void *ptr, ta_layout_t layout);
 
-TA_NOINLINE static void free_slow(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
+TA_NOINLINE void ta_heap_free_slow(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
   if (ptr == NULL) return;
   if (TA_UNLIKELY(heap == NULL)) {
     ta_report(NULL, "ta_heap_free", TA_ERR_INVALID_ARGUMENT, ptr);
@@ -539,7 +508,7 @@ static void free_checked(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
   }
   ta_page_t *page = ta_segment_page_of(segment, ptr);
   ta_block_t *block = (ta_block_t *)ptr;
-  /* Blocks start at their slots (alloc_slow never pads): anything else points
+  /* Blocks start at their slots (ta_heap_alloc_slow never pads): anything else points
    * into the middle of a block, or outside what was carved. */
   if (TA_UNLIKELY(!page->in_use || !ta_page_is_block_start(page, (uintptr_t)ptr) ||
                   layout.size > page->block_size)) {
@@ -557,7 +526,7 @@ static void free_checked(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
     }
     block->free_mark = ta_block_free_mark(block);
     ta_page_push_free(page, block);
-    if (--page->used == 0 || page->in_full) page_after_free(heap, segment, page);
+    if (--page->used == 0 || page->in_full) ta_heap_page_after_free(heap, segment, page);
     return;
   }
   /* The owner's free lists may change under us: trust the mark alone. */
@@ -569,31 +538,7 @@ static void free_checked(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
 }
 
 void ta_heap_free(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
-  /* Fast path: a block of this heap in a small/medium/large page, freed at its
-   * start with a plausible layout and no sign of a double free. Anything else
-   * (NULL, foreign or interior pointers, over-aligned or huge blocks, remote
-   * frees, emptied pages) goes to free_slow, which checks everything. */
-  uintptr_t addr = (uintptr_t)ptr;
-  size_t align = layout.align;
-  /* align is a power of two that addr has (align 0 fails: addr is not 0). */
-  if (TA_LIKELY(ta_segment_map_is_segment(addr) && ((align - 1) & (align | addr)) == 0)) {
-    ta_segment_t *segment = ta_segment_of(ptr);
-    ta_page_t *page = ta_segment_page_of(segment, ptr);
-    ta_block_t *block = (ta_block_t *)ptr;
-    /* A live segment always has a heap, so this also rules out heap == NULL
-     * before heap is read. The map marks only live segments, so the header
-     * needs no cookie check here. Free and huge pages carve no bytes, so the
-     * block test also rules them out. */
-    if (TA_LIKELY(segment->heap == heap && ta_page_is_block_start(page, addr) &&
-                  layout.size <= page->block_size &&
-                  block->free_mark != (heap->free_mark_secret ^ addr))) {
-      block->free_mark = heap->free_mark_secret ^ addr; /* ta_block_free_mark(block) */
-      ta_page_push_free(page, block);
-      if (TA_UNLIKELY(--page->used == 0 || page->in_full)) page_after_free(heap, segment, page);
-      return;
-    }
-  }
-  free_slow(heap, ptr, layout);
+  ta_heap_free_inline(heap, ptr, layout);
 }
 
 size_t ta_usable_size(const void *ptr) {

@@ -9,24 +9,41 @@
 #include "alloc/heap.h"
 #include "alloc/thread_heap.h"
 
-static void *alloc_aligned(size_t size, size_t align) {
-  ta_heap_t *heap = ta_thread_heap();
-  if (heap == NULL) {
-    errno = ENOMEM;
-    return NULL;
-  }
-  /* ta_heap_alloc's layout rules: an oversized request is out of memory, as
-   * glibc says (ENOMEM), not an invalid layout. */
-  if (size > PTRDIFF_MAX - align) {
-    errno = ENOMEM;
-    return NULL;
-  }
-  void *p = ta_heap_alloc(heap, (ta_layout_t){size, align});
-  if (p == NULL) errno = ENOMEM;
-  return p;
+/* Out of memory, or the thread has no heap and cannot make one. */
+TA_NOINLINE static void *alloc_failed(void) {
+  errno = ENOMEM;
+  return NULL;
 }
 
-void *ta_malloc(size_t size) { return alloc_aligned(size, TA_MALLOC_ALIGN); }
+static void *alloc_aligned(size_t size, size_t align) {
+  ta_heap_t *heap = ta_thread_heap_get();
+  /* ta_heap_alloc's layout rules: an oversized request is out of memory, as
+   * glibc says (ENOMEM), not an invalid layout. */
+  if (heap == NULL || size > PTRDIFF_MAX - align) return alloc_failed();
+  void *p = ta_heap_alloc_inline(heap, (ta_layout_t){size, align});
+  return p != NULL ? p : alloc_failed();
+}
+
+/* What the fast path of ta_malloc leaves: no heap yet, a size above 1 KiB,
+ * a dry page. */
+TA_NOINLINE static void *malloc_slow(size_t size) {
+  ta_heap_t *heap = ta_thread_heap_get();
+  if (heap == NULL) return alloc_failed();
+  if (size > TA_CLASS_MAX_SIZE) return alloc_aligned(size, TA_MALLOC_ALIGN);
+  void *p = ta_heap_alloc_class(heap, ta_size_to_class16(size));
+  return p != NULL ? p : alloc_failed();
+}
+
+/* The fast path, a leaf: the thread's heap, the class of a small size whose
+ * blocks are all 16-aligned (no alignment test), a pop. */
+void *ta_malloc(size_t size) {
+  ta_heap_t *heap = ta_thread_heap_if_any();
+  if (TA_LIKELY(heap != NULL && size <= TA_SMALL_CLASS_LOOKUP_MAX)) {
+    ta_page_t *page = heap->direct[ta_small_class16_lookup[(size + 15) / 16]];
+    if (TA_LIKELY(page->free != NULL)) return ta_heap_page_pop(page);
+  }
+  return malloc_slow(size);
+}
 
 void *ta_calloc(size_t count, size_t size) {
   size_t total;
@@ -39,16 +56,15 @@ void *ta_calloc(size_t count, size_t size) {
   return p;
 }
 
+/* Keeps errno without saving it: the OS calls a free may make (returning
+ * memory) keep it themselves (the platform layer). */
 void ta_free(void *ptr) {
-  if (ptr == NULL) return;
-  int saved = errno; /* releasing a huge block may set it */
   ta_heap_t *heap = ta_thread_heap_if_any();
-  if (heap != NULL) {
-    ta_heap_free(heap, ptr, (ta_layout_t){0, 1});
-  } else {
+  if (TA_LIKELY(heap != NULL)) {
+    ta_heap_free_inline(heap, ptr, (ta_layout_t){0, 1});
+  } else if (ptr != NULL) {
     ta_free_without_heap(ptr);
   }
-  errno = saved;
 }
 
 void *ta_realloc(void *ptr, size_t size) {

@@ -23,6 +23,17 @@ const uint8_t ta_small_class_lookup[TA_SMALL_CLASS_LOOKUP_MAX / 8 + 1] = {
     14,
 };
 
+/* The class of sizes 16i-15..16i among those whose size is a multiple of 16
+ * (malloc's alignment) is ta_small_class16_lookup[i]; size_class_test checks
+ * it against a search too. */
+const uint8_t ta_small_class16_lookup[TA_SMALL_CLASS_LOOKUP_MAX / 16 + 1] = {
+    0, 0, 2, 4, 5, 6, 7, 8, 8, 10, 10, 10, 10, 10, 10, 10,
+    10, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
+    12, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 14, 14,
+    14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14, 14,
+    14,
+};
+
 ta_page_kind_t ta_class_page_kind(unsigned cls) {
   size_t size = ta_class_size(cls);
   if (size <= ((size_t)1 << TA_SMALL_PAGE_SHIFT) / TA_MIN_BLOCKS_PER_PAGE) return TA_PAGE_SMALL;

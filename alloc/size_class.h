@@ -55,6 +55,18 @@ static inline unsigned ta_size_to_class(size_t size) {
   return ta_size_to_class_large(size);
 }
 
+/* The class of the smallest block that holds size bytes and whose size is a
+ * multiple of 16, so that every block of it is 16-aligned (malloc's
+ * alignment); size <= TA_CLASS_MAX_SIZE. Above 1 KiB every class is such a
+ * multiple. */
+extern const uint8_t ta_small_class16_lookup[TA_SMALL_CLASS_LOOKUP_MAX / 16 + 1];
+static inline unsigned ta_size_to_class16(size_t size) {
+  if (__builtin_expect(size <= TA_SMALL_CLASS_LOOKUP_MAX, 1)) {
+    return ta_small_class16_lookup[(size + 15) / 16];
+  }
+  return ta_size_to_class_large(size);
+}
+
 static inline size_t ta_class_size(unsigned cls) { return ta_class_size_table[cls]; }
 
 /* The page kind that serves blocks of class cls. */

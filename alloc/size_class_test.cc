@@ -34,6 +34,15 @@ TEST(SizeClass, SizeToClassMatchesSearchForEverySize) {
   }
 }
 
+// malloc's classes: the smallest whose blocks are all 16-aligned.
+TEST(SizeClass, SizeToClass16MatchesSearchForEverySize) {
+  for (size_t size = 0; size <= TA_CLASS_MAX_SIZE; size++) {
+    unsigned want = SearchClass(size);
+    while (want < TA_CLASS_COUNT && ta_class_size(want) % 16 != 0) want++;
+    ASSERT_EQ(ta_size_to_class16(size), want) << "size " << size;
+  }
+}
+
 // The share of a page (its area, less any segment header) that holds blocks.
 double PageUtilisation(unsigned cls, size_t area) {
   size_t size = ta_class_size(cls);

@@ -13,28 +13,9 @@
 #include "alloc/thread_heap.h"
 #include "tinyalloc/os_thread.h"
 
-/* The override and preload builds define TA_TLS_INITIAL_EXEC: one load from
- * the thread pointer, no __tls_get_addr call. The prefixed library keeps the
- * default model, so that a shared library using it can be dlopen'ed late. */
-#if defined(TA_TLS_INITIAL_EXEC) && defined(__GNUC__)
-#define TA_TLS_MODEL __attribute__((tls_model("initial-exec")))
-#else
-#define TA_TLS_MODEL
-#endif
-
-/* One thread-local object, not two: gold 2.40 binds the initial-exec slots
- * of several local TLS symbols of a shared library to the wrong offsets. */
-typedef struct thread_state {
-  ta_heap_t *heap;
-  /* Set while this thread makes its heap: a malloc from inside that (the
-   * OS's thread-exit registration may allocate) gets NULL instead of
-   * recursing. */
-  bool making_heap;
-} thread_state_t;
-
-static _Thread_local thread_state_t thread_state TA_TLS_MODEL;
-#define thread_heap (thread_state.heap)
-#define making_heap (thread_state.making_heap)
+_Thread_local ta_thread_state_t ta_thread_state TA_TLS_MODEL TA_THREAD_STATE_VISIBILITY;
+#define thread_heap (ta_thread_state.heap)
+#define making_heap (ta_thread_state.making_heap)
 
 /* ---- thread exit ---- */
 
@@ -62,7 +43,7 @@ static void exit_hook_ensure(void) {
                                           memory_order_acq_rel, memory_order_acquire);
 }
 
-static ta_heap_t *thread_heap_make(void) {
+TA_NOINLINE ta_heap_t *ta_thread_heap_make(void) {
   if (making_heap) return NULL;
   making_heap = true;
   exit_hook_ensure();
@@ -80,9 +61,4 @@ static ta_heap_t *thread_heap_make(void) {
   return heap;
 }
 
-ta_heap_t *ta_thread_heap(void) {
-  ta_heap_t *heap = thread_heap;
-  return heap != NULL ? heap : thread_heap_make();
-}
-
-ta_heap_t *ta_thread_heap_if_any(void) { return thread_heap; }
+ta_heap_t *ta_thread_heap(void) { return ta_thread_heap_get(); }

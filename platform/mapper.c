@@ -1,9 +1,12 @@
 /* The process-wide mapper and the ta_os_* wrappers, the OS-independent half
  * of the platform layer: every precondition of mapper.h is checked here, so
  * that no mapper ever sees a malformed call, and live reservations are
- * counted, so that ta_mapper_set can refuse to swap a mapper in use. */
+ * counted, so that ta_mapper_set can refuse to swap a mapper in use. Every
+ * call leaves errno as it found it: free keeps errno (glibc's rule), and a
+ * free may give memory back to the OS. */
 #include "tinyalloc/mapper.h"
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -54,7 +57,9 @@ ta_error_t ta_os_reserve(size_t size, size_t align, void **out) {
   }
   const ta_mapper_t *m = ta_mapper_current();
   void *p = NULL;
+  int saved = errno;
   int rc = m->reserve(m->ctx, size, align, &p);
+  errno = saved;
   if (rc != 0) return ta_os_error_record(rc);
   atomic_fetch_add(&live_reservations, 1);
   *out = p;
@@ -64,21 +69,27 @@ ta_error_t ta_os_reserve(size_t size, size_t align, void **out) {
 ta_error_t ta_os_commit(void *addr, size_t size) {
   if (!is_valid_range(addr, size)) return TA_ERR_INVALID_ARGUMENT;
   const ta_mapper_t *m = ta_mapper_current();
+  int saved = errno;
   int rc = m->commit(m->ctx, addr, size);
+  errno = saved;
   return rc == 0 ? TA_OK : ta_os_error_record(rc);
 }
 
 ta_error_t ta_os_decommit(void *addr, size_t size) {
   if (!is_valid_range(addr, size)) return TA_ERR_INVALID_ARGUMENT;
   const ta_mapper_t *m = ta_mapper_current();
+  int saved = errno;
   int rc = m->decommit(m->ctx, addr, size);
+  errno = saved;
   return rc == 0 ? TA_OK : ta_os_error_record(rc);
 }
 
 ta_error_t ta_os_protect(void *addr, size_t size, bool read_write) {
   if (!is_valid_range(addr, size)) return TA_ERR_INVALID_ARGUMENT;
   const ta_mapper_t *m = ta_mapper_current();
+  int saved = errno;
   int rc = m->protect(m->ctx, addr, size, read_write);
+  errno = saved;
   return rc == 0 ? TA_OK : ta_os_error_record(rc);
 }
 
@@ -88,7 +99,9 @@ ta_error_t ta_os_release(void *addr, size_t size) {
    * still succeed and unmap whatever else lives there. */
   if (atomic_load(&live_reservations) == 0) return TA_ERR_INVALID_ARGUMENT;
   const ta_mapper_t *m = ta_mapper_current();
+  int saved = errno;
   int rc = m->release(m->ctx, addr, size);
+  errno = saved;
   if (rc != 0) return ta_os_error_record(rc);
   /* Never below zero, even if a caller released one reservation twice from
    * two threads at once. */

@@ -25,11 +25,13 @@ bool ta_os_getenv(const char *name, char *buf, size_t cap) {
 }
 
 void ta_os_write_stderr(const char *msg, size_t len) {
+  int saved = errno; /* a warning from inside free must not change it */
   while (len > 0) {
     ssize_t n = write(STDERR_FILENO, msg, len);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
+    if (n <= 0) break;
     msg += n;
     len -= (size_t)n;
   }
+  errno = saved;
 }

@@ -88,7 +88,7 @@ size_t ta_os_live_reservations(void);
  * without reaching the mapper, and leaves ta_last_os_error() alone. A failure
  * of the mapper returns TA_ERR_OUT_OF_MEMORY or TA_ERR_PLATFORM, after
  * recording the OS code for ta_last_os_error(). A failed ta_os_reserve sets
- * *out (when out is not NULL) to NULL. */
+ * *out (when out is not NULL) to NULL. None of them changes errno. */
 ta_error_t ta_os_reserve(size_t size, size_t align, void **out);
 ta_error_t ta_os_commit(void *addr, size_t size);
 ta_error_t ta_os_decommit(void *addr, size_t size);

@@ -15,7 +15,8 @@ extern "C" {
  * NUL-terminated. False when it is unset or its value does not fit in cap. */
 bool ta_os_getenv(const char *name, char *buf, size_t cap);
 
-/* Writes len bytes of msg to standard error, unbuffered. Best effort. */
+/* Writes len bytes of msg to standard error, unbuffered. Best effort; errno
+ * is left as it was. */
 void ta_os_write_stderr(const char *msg, size_t len);
 
 #ifdef __cplusplus
