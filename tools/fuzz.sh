@@ -3,18 +3,20 @@
 # //fuzz with libFuzzer (ASan + UBSan, --config=libfuzzer) and runs each one
 # from its seed and crash corpus (fuzz/testdata/<target>/, copied to a
 # temporary work directory: nothing is written into the repository), then
-# runs one AFL++ session (--config=afl) on heap_fuzz. Prints one line per
+# runs AFL++ sessions (--config=afl), one after the other. Prints one line per
 # run and a final "summary:" line; exits non-zero on any crash, leak,
 # timeout or sanitizer report, keeping the work directory with the inputs
 # that failed (see fuzz/README.md for turning one into a regression test).
 #
-#   bash tools/fuzz.sh                              # 60 s per target, AFL++ 60 s
-#   bash tools/fuzz.sh --seconds 20 --afl-seconds 30  # what CI runs
+#   bash tools/fuzz.sh                              # 60 s per target, AFL++ 60 s on heap_fuzz
+#   bash tools/fuzz.sh --seconds 20 --afl-seconds 10 \
+#     --afl-target heap_fuzz --afl-target malloc_fuzz --afl-target thread_fuzz  # what CI runs
 #   bash tools/fuzz.sh --target heap_fuzz --seconds 600 --afl-seconds 0
 #
 # Options (or environment): --seconds N (FUZZ_SECONDS) per libFuzzer target;
 # --afl-seconds N (FUZZ_AFL_SECONDS), 0 skips AFL++; --target NAME, repeatable
-# (libFuzzer runs only those; AFL++ fuzzes the first); --afl-target NAME;
+# (libFuzzer runs only those; AFL++ fuzzes the first); --afl-target NAME,
+# repeatable (AFL++ fuzzes those, each for --afl-seconds);
 # --keep keeps the work directory even when everything passed.
 # FUZZ_MAX_LEN (4096), FUZZ_RSS_LIMIT_MB (4096), FUZZ_TIMEOUT (60 s per input).
 set -u
@@ -28,7 +30,7 @@ max_len=${FUZZ_MAX_LEN:-4096}
 rss_limit_mb=${FUZZ_RSS_LIMIT_MB:-4096}
 timeout_s=${FUZZ_TIMEOUT:-60}
 targets=()
-afl_target=""
+afl_targets=()
 keep=0
 
 usage() { sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
@@ -40,15 +42,15 @@ while [ $# -gt 0 ]; do
     --seconds) [ $# -ge 2 ] && is_number "$2" || die "--seconds needs a number"; seconds=$2; shift 2 ;;
     --afl-seconds) [ $# -ge 2 ] && is_number "$2" || die "--afl-seconds needs a number"; afl_seconds=$2; shift 2 ;;
     --target) [ $# -ge 2 ] || die "--target needs a name"; targets+=("$2"); shift 2 ;;
-    --afl-target) [ $# -ge 2 ] || die "--afl-target needs a name"; afl_target=$2; shift 2 ;;
+    --afl-target) [ $# -ge 2 ] || die "--afl-target needs a name"; afl_targets+=("$2"); shift 2 ;;
     --keep) keep=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
-[ -n "$afl_target" ] || afl_target=${targets[0]}
-for t in "${targets[@]}" "$afl_target"; do
+[ ${#afl_targets[@]} -gt 0 ] || afl_targets=("${targets[0]}")
+for t in "${targets[@]}" "${afl_targets[@]}"; do
   [[ " ${all_targets[*]} " == *" $t "* ]] || die "unknown target $t (targets: ${all_targets[*]})"
 done
 is_number "$seconds" && is_number "$max_len" && is_number "$rss_limit_mb" && is_number "$timeout_s" ||
@@ -183,8 +185,8 @@ else
 fi
 
 if [ "$afl_seconds" -gt 0 ]; then
-  if build afl "$work/afl-bin" "//fuzz:$afl_target"; then
-    run_afl "$afl_target"
+  if build afl "$work/afl-bin" $(printf '//fuzz:%s ' "${afl_targets[@]}"); then
+    for t in "${afl_targets[@]}"; do run_afl "$t"; done
   else
     failed=$((failed + 1))
     summary+=("AFL++ build FAILED")

@@ -64,8 +64,9 @@ if [ $quick = 0 ]; then
     bash tools/windows_test.sh --self-check
   step "consumer example (a separate workspace using @tinyalloc)" \
     bash -c 'cd examples/consumer && bazel run --color=no --curses=no //:app && bazel shutdown'
-  step "fuzzing (libFuzzer 20 s per target, AFL++ 30 s, ASan+UBSan)" \
-    bash tools/fuzz.sh --seconds 20 --afl-seconds 30
+  step "fuzzing (libFuzzer 20 s per target, AFL++ 10 s on three, ASan+UBSan)" \
+    bash tools/fuzz.sh --seconds 20 --afl-seconds 10 \
+    --afl-target heap_fuzz --afl-target malloc_fuzz --afl-target thread_fuzz
   step "benchmark smoke run (tools/bench_report --smoke)" python3 tools/bench_report --smoke
   step "real-program benchmark smoke run (tools/bench_report --programs --smoke)" \
     python3 tools/bench_report --programs --smoke
