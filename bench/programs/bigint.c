@@ -28,40 +28,17 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "bench/programs/workload.h"
 
 #define DEFAULT_ROUNDS 100.0
-enum { FACTORIAL_N = 150, FIBONACCI_N = 1000, IDENTITIES = 20, MAX_THREADS = 1024 };
-
-/* ---- PRNG (splitmix64) ---- */
-static uint64_t rng_next(uint64_t *s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-static uint32_t rng_below(uint64_t *s, uint32_t n) {
-  return (uint32_t)(((rng_next(s) >> 32) * (uint64_t)n) >> 32);
-}
-
-static void die(const char *what) {
-  fprintf(stderr, "bigint: %s\n", what);
-  exit(1);
-}
-
-static double now_sec(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+enum { FACTORIAL_N = 150, FIBONACCI_N = 1000, IDENTITIES = 20 };
 
 /* ---- numbers ---- */
 typedef struct bn {
@@ -481,58 +458,18 @@ static void *copy_run(void *arg) {
 }
 
 /* ---- arguments ---- */
-static void usage(FILE *to, int status) {
-  fprintf(to,
-          "usage: bigint [--seed=N] THREADS SCALE\n"
-          "  THREADS  independent copies run in parallel threads, >= 1 (each does the full work)\n"
-          "  SCALE    work multiplier, > 0 (1 = 100 rounds)\n"
-          "prints: result: ok checksum=N ops=N seconds=S\n");
-  exit(status);
-}
-
-static int parse_threads(const char *s) {
-  char *end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (errno != 0 || end == s || *end != '\0' || v < 1 || v > MAX_THREADS) return -1;
-  return (int)v;
-}
-
-static double parse_scale(const char *s) {
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v <= 0 || v > 1e6) return -1;
-  return v;
-}
+static const char usage_text[] =
+    "usage: bigint [--seed=N] THREADS SCALE\n"
+    "  THREADS  independent copies run in parallel threads, >= 1 (each does the full work)\n"
+    "  SCALE    work multiplier, > 0 (1 = 100 rounds)\n"
+    "prints: result: ok checksum=N ops=N seconds=S\n";
 
 int main(int argc, char **argv) {
-  uint64_t seed = 42;
-  const char *pos[2];
-  int npos = 0;
-  int opts_done = 0;
-  for (int a = 1; a < argc; a++) {
-    const char *s = argv[a];
-    if (!opts_done && strcmp(s, "--") == 0) {
-      opts_done = 1;
-    } else if (!opts_done && (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0)) {
-      usage(stdout, 0);
-    } else if (!opts_done && strncmp(s, "--seed=", 7) == 0) {
-      char *end;
-      errno = 0;
-      seed = strtoull(s + 7, &end, 0);
-      if (errno != 0 || end == s + 7 || *end != '\0') usage(stderr, 2);
-    } else if (!opts_done && s[0] == '-' && s[1] != '\0') {
-      usage(stderr, 2);
-    } else {
-      if (npos == 2) usage(stderr, 2);
-      pos[npos++] = s;
-    }
-  }
-  if (npos != 2) usage(stderr, 2);
-  int threads = parse_threads(pos[0]);
-  double scale = parse_scale(pos[1]);
-  if (threads < 0 || scale < 0) usage(stderr, 2);
+  workload_args_t args;
+  workload_parse(argc, argv, "bigint", usage_text, 0, &args);
+  uint64_t seed = args.seed;
+  int threads = args.threads;
+  double scale = args.scale;
 
   uint64_t rounds = (uint64_t)(DEFAULT_ROUNDS * scale + 0.5);
   if (rounds == 0) rounds = 1;

@@ -22,28 +22,21 @@
 // Prints: result: ok checksum=<sum of final bytes> ops=<objects> seconds=<s>
 
 #include <chrono>
-#include <cmath>
-#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
-#include <string>
 #include <thread>
 #include <vector>
+
+#include "bench/programs/workload.h"
 
 namespace {
 
 constexpr std::size_t kObjSize = 8;
 constexpr std::uint64_t kReps = 100000;
 constexpr double kDefaultObjects = 4000.0;
-constexpr int kMaxThreads = 1024;
-
-[[noreturn]] void Die(const char* what) {
-  std::fprintf(stderr, "cache_scratch: %s\n", what);
-  std::exit(1);
-}
 
 // The byte k of an object in iteration it of a thread with salt s starts at
 // Init(...) and ends at Init(...) + kReps (mod 256).
@@ -56,7 +49,7 @@ unsigned char Final(std::uint64_t salt, std::uint64_t it, std::size_t k) {
 
 char* NewObject() {
   char* p = new (std::nothrow) char[kObjSize];
-  if (p == nullptr) Die("allocation failed");
+  if (p == nullptr) die("allocation failed");
   return p;
 }
 
@@ -72,7 +65,7 @@ void Run(Worker* w) {
   if (w->handed != nullptr) {
     for (std::size_t k = 0; k < kObjSize; k++)
       if (static_cast<unsigned char>(w->handed[k]) != Init(w->salt, ~std::uint64_t{0}, k))
-        Die("corrupted handed-over object");
+        die("corrupted handed-over object");
     delete[] w->handed;
     w->handed = nullptr;
   }
@@ -96,59 +89,24 @@ void Run(Worker* w) {
   }
 }
 
-[[noreturn]] void Usage(std::FILE* to, int status) {
-  std::fprintf(to,
-               "usage: cache_scratch [--seed=N] scratch|thrash THREADS SCALE\n"
-               "  scratch  active false sharing (objects handed over by the main thread)\n"
-               "  thrash   passive false sharing (each thread allocates its own)\n"
-               "  THREADS  number of threads, >= 1\n"
-               "  SCALE    work multiplier, > 0 (1 = 4000 objects x 100000 rounds of writes)\n"
-               "prints: result: ok checksum=N ops=N seconds=S\n");
-  std::exit(status);
-}
+constexpr char kUsage[] =
+    "usage: cache_scratch [--seed=N] scratch|thrash THREADS SCALE\n"
+    "  scratch  active false sharing (objects handed over by the main thread)\n"
+    "  thrash   passive false sharing (each thread allocates its own)\n"
+    "  THREADS  number of threads, >= 1\n"
+    "  SCALE    work multiplier, > 0 (1 = 4000 objects x 100000 rounds of writes)\n"
+    "prints: result: ok checksum=N ops=N seconds=S\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::uint64_t seed = 42;
-  std::vector<std::string> pos;
-  bool opts_done = false;
-  for (int a = 1; a < argc; a++) {
-    std::string s = argv[a];
-    if (!opts_done && s == "--") {
-      opts_done = true;
-    } else if (!opts_done && (s == "-h" || s == "--help")) {
-      Usage(stdout, 0);
-    } else if (!opts_done && s.rfind("--seed=", 0) == 0) {
-      char* end;
-      errno = 0;
-      seed = std::strtoull(argv[a] + 7, &end, 0);
-      if (errno != 0 || end == argv[a] + 7 || *end != '\0') Usage(stderr, 2);
-    } else if (!opts_done && s.size() > 1 && s[0] == '-') {
-      Usage(stderr, 2);
-    } else {
-      pos.push_back(s);
-    }
-  }
-  if (pos.size() != 3) Usage(stderr, 2);
-  bool scratch;
-  if (pos[0] == "scratch") {
-    scratch = true;
-  } else if (pos[0] == "thrash") {
-    scratch = false;
-  } else {
-    Usage(stderr, 2);
-  }
-  char* end;
-  errno = 0;
-  long threads = std::strtol(pos[1].c_str(), &end, 10);
-  if (errno != 0 || end == pos[1].c_str() || *end != '\0' || threads < 1 || threads > kMaxThreads)
-    Usage(stderr, 2);
-  errno = 0;
-  double scale = std::strtod(pos[2].c_str(), &end);
-  if (errno != 0 || end == pos[2].c_str() || *end != '\0' || !std::isfinite(scale) || scale <= 0 ||
-      scale > 1e6)
-    Usage(stderr, 2);
+  workload_args_t args;
+  workload_parse(argc, argv, "cache_scratch", kUsage, 1, &args);
+  bool scratch = std::strcmp(args.mode, "scratch") == 0;
+  if (!scratch && std::strcmp(args.mode, "thrash") != 0) workload_usage_error();
+  std::uint64_t seed = args.seed;
+  int threads = args.threads;
+  double scale = args.scale;
 
   std::uint64_t total = static_cast<std::uint64_t>(kDefaultObjects * scale + 0.5);
   if (total == 0) total = 1;

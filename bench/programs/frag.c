@@ -26,70 +26,26 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
+
+#include "bench/programs/workload.h"
 
 #define DEFAULT_BLOCKS 200000.0
-enum { ROUNDS = 24, MIN_SIZE = 16, MAX_BASE = 512, MAX_THREADS = 1024 };
+enum { ROUNDS = 24, MIN_SIZE = 16, MAX_BASE = 512 };
 #define MAX_SIZE (512u * 81u) /* 512 * 3^4 */
 
-/* ---- PRNG (splitmix64) ---- */
-static uint64_t rng_next(uint64_t *s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-static uint32_t rng_below(uint64_t *s, uint32_t n) {
-  return (uint32_t)(((rng_next(s) >> 32) * (uint64_t)n) >> 32);
-}
-
-static void die(const char *what) {
-  fprintf(stderr, "frag: %s\n", what);
-  exit(1);
-}
-
-static double now_sec(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* ---- self-describing block: [size][tag] ... tag+k at k*stride ... [~tag] ---- */
-static void put64(unsigned char *p, uint64_t v) { memcpy(p, &v, sizeof v); }
-static uint64_t get64(const unsigned char *p) {
-  uint64_t v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
-static size_t stride_of(size_t size) { return size <= 4096 ? 64 : 4096; }
-static void fill_block(void *blk, size_t size, uint64_t tag) {
-  unsigned char *p = blk;
-  size_t st = stride_of(size);
-  put64(p, size);
-  put64(p + 8, tag);
-  for (size_t k = 1; k * st + 16 <= size; k++) put64(p + k * st, tag + k);
-  if (size >= 24) put64(p + size - 8, ~tag);
-}
-static uint64_t check_block(const void *blk, size_t expect_size) {
+/* ---- blocks (workload.h: the self-describing pattern) ---- */
+static uint64_t check_sized_block(const void *blk, size_t expect_size) {
   const unsigned char *p = blk;
   uint64_t size = get64(p);
   uint64_t tag = get64(p + 8);
-  int bad = size != expect_size;
-  if (!bad) {
-    size_t st = stride_of(size);
-    for (size_t k = 1; k * st + 16 <= size; k++) bad |= get64(p + k * st) != tag + k;
-    if (size >= 24) bad |= get64(p + size - 8) != ~tag;
-  }
-  if (bad) {
+  if (size != expect_size || !pattern_intact(p, size, tag, size)) {
     fprintf(stderr, "frag: corrupted block %p (size word %" PRIu64 ", expected %zu)\n", blk, size,
             expect_size);
     exit(1);
@@ -134,7 +90,7 @@ static void live_add(struct live *l, uint64_t *rng, uint32_t size) {
 }
 
 static void live_free(struct live *l, size_t i) {
-  l->free_sum += check_block(l->blk[i], l->size[i]);
+  l->free_sum += check_sized_block(l->blk[i], l->size[i]);
   free(l->blk[i]);
   l->bytes -= l->size[i];
 }
@@ -185,58 +141,18 @@ static void *copy_run(void *arg) {
 }
 
 /* ---- arguments ---- */
-static void usage(FILE *to, int status) {
-  fprintf(to,
-          "usage: frag [--seed=N] THREADS SCALE\n"
-          "  THREADS  independent copies run in parallel threads, >= 1 (each does the full work)\n"
-          "  SCALE    work multiplier, > 0 (1 = 200,000 initial blocks per copy)\n"
-          "prints: result: ok checksum=N ops=N live_bytes=N peak_rss_kb=N seconds=S\n");
-  exit(status);
-}
-
-static int parse_threads(const char *s) {
-  char *end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (errno != 0 || end == s || *end != '\0' || v < 1 || v > MAX_THREADS) return -1;
-  return (int)v;
-}
-
-static double parse_scale(const char *s) {
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v <= 0 || v > 1e4) return -1;
-  return v;
-}
+static const char usage_text[] =
+    "usage: frag [--seed=N] THREADS SCALE\n"
+    "  THREADS  independent copies run in parallel threads, >= 1 (each does the full work)\n"
+    "  SCALE    work multiplier, > 0 (1 = 200,000 initial blocks per copy)\n"
+    "prints: result: ok checksum=N ops=N live_bytes=N peak_rss_kb=N seconds=S\n";
 
 int main(int argc, char **argv) {
-  uint64_t seed = 42;
-  const char *pos[2];
-  int npos = 0;
-  int opts_done = 0;
-  for (int a = 1; a < argc; a++) {
-    const char *s = argv[a];
-    if (!opts_done && strcmp(s, "--") == 0) {
-      opts_done = 1;
-    } else if (!opts_done && (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0)) {
-      usage(stdout, 0);
-    } else if (!opts_done && strncmp(s, "--seed=", 7) == 0) {
-      char *end;
-      errno = 0;
-      seed = strtoull(s + 7, &end, 0);
-      if (errno != 0 || end == s + 7 || *end != '\0') usage(stderr, 2);
-    } else if (!opts_done && s[0] == '-' && s[1] != '\0') {
-      usage(stderr, 2);
-    } else {
-      if (npos == 2) usage(stderr, 2);
-      pos[npos++] = s;
-    }
-  }
-  if (npos != 2) usage(stderr, 2);
-  int threads = parse_threads(pos[0]);
-  double scale = parse_scale(pos[1]);
-  if (threads < 0 || scale < 0) usage(stderr, 2);
+  workload_args_t args;
+  workload_parse(argc, argv, "frag", usage_text, 0, &args);
+  uint64_t seed = args.seed;
+  int threads = args.threads;
+  double scale = args.scale;
 
   uint64_t nblocks = (uint64_t)(DEFAULT_BLOCKS * scale + 0.5);
   if (nblocks < 10) nblocks = 10;

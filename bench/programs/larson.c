@@ -23,61 +23,31 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
+
+#include "bench/programs/workload.h"
 
 enum {
   SLOTS = 1000,
   MIN_SIZE = 8,
   MAX_SIZE = 1000,
   OPS_PER_GENERATION = 20000,
-  STOP_CHECK_MASK = 255,
-  MAX_THREADS = 1024
+  STOP_CHECK_MASK = 255
 };
-
-/* ---- PRNG (splitmix64) ---- */
-static uint64_t rng_next(uint64_t *s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-/* Uniform in [0, n) for n < 2^32. */
-static uint32_t rng_below(uint64_t *s, uint32_t n) {
-  return (uint32_t)(((rng_next(s) >> 32) * (uint64_t)n) >> 32);
-}
-
-static void die(const char *what) {
-  fprintf(stderr, "larson: %s\n", what);
-  exit(1);
-}
-
-static double now_sec(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* ---- block pattern: a word at every 64 bytes (not overlapping the last
  * 8 bytes), and the last 8 bytes ---- */
-static void put64(unsigned char *p, uint64_t v) { memcpy(p, &v, sizeof v); }
-static uint64_t get64(const unsigned char *p) {
-  uint64_t v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
-static void fill_block(void *blk, size_t size, uint64_t tag) {
+static void fill_lane_block(void *blk, size_t size, uint64_t tag) {
   unsigned char *p = blk;
   for (size_t off = 0; off + 16 <= size; off += 64) put64(p + off, tag + off);
   put64(p + size - 8, ~tag);
 }
-static void check_block(const void *blk, size_t size, uint64_t tag) {
+static void check_lane_block(const void *blk, size_t size, uint64_t tag) {
   const unsigned char *p = blk;
   int bad = 0;
   for (size_t off = 0; off + 16 <= size; off += 64)
@@ -107,6 +77,18 @@ static pthread_mutex_t done_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t done_cv = PTHREAD_COND_INITIALIZER;
 static int lanes_done;
 
+/* Puts a new block of random size and tag in slot i. */
+static void lane_fill_slot(struct lane *ln, uint64_t *rng, uint32_t i) {
+  uint32_t sz = MIN_SIZE + rng_below(rng, MAX_SIZE - MIN_SIZE + 1);
+  uint64_t tag = rng_next(rng);
+  void *p = malloc(sz);
+  if (p == NULL) die("malloc failed");
+  fill_lane_block(p, sz, tag);
+  ln->blk[i] = p;
+  ln->size[i] = sz;
+  ln->tag[i] = tag;
+}
+
 static void *lane_run(void *arg) {
   struct lane *ln = arg;
   if (ln->has_prev) {
@@ -124,16 +106,9 @@ static void *lane_run(void *arg) {
     }
     if (n >= OPS_PER_GENERATION) break;
     uint32_t i = rng_below(&rng, SLOTS);
-    check_block(ln->blk[i], ln->size[i], ln->tag[i]);
+    check_lane_block(ln->blk[i], ln->size[i], ln->tag[i]);
     free(ln->blk[i]);
-    uint32_t sz = MIN_SIZE + rng_below(&rng, MAX_SIZE - MIN_SIZE + 1);
-    uint64_t tag = rng_next(&rng);
-    void *p = malloc(sz);
-    if (p == NULL) die("malloc failed");
-    fill_block(p, sz, tag);
-    ln->blk[i] = p;
-    ln->size[i] = sz;
-    ln->tag[i] = tag;
+    lane_fill_slot(ln, &rng, i);
     n++;
   }
   ln->rng = rng;
@@ -157,58 +132,18 @@ static void *lane_run(void *arg) {
 }
 
 /* ---- arguments ---- */
-static void usage(FILE *to, int status) {
-  fprintf(to,
-          "usage: larson [--seed=N] THREADS SCALE\n"
-          "  THREADS  number of lanes (threads alive at once), >= 1\n"
-          "  SCALE    run time in seconds (may be fractional), > 0\n"
-          "prints: result: ok ops_per_sec=N ops=N seconds=S generations=N\n");
-  exit(status);
-}
-
-static int parse_threads(const char *s) {
-  char *end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (errno != 0 || end == s || *end != '\0' || v < 1 || v > MAX_THREADS) return -1;
-  return (int)v;
-}
-
-static double parse_scale(const char *s) {
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v <= 0 || v > 1e6) return -1;
-  return v;
-}
+static const char usage_text[] =
+    "usage: larson [--seed=N] THREADS SCALE\n"
+    "  THREADS  number of lanes (threads alive at once), >= 1\n"
+    "  SCALE    run time in seconds (may be fractional), > 0\n"
+    "prints: result: ok ops_per_sec=N ops=N seconds=S generations=N\n";
 
 int main(int argc, char **argv) {
-  uint64_t seed = 42;
-  const char *pos[2];
-  int npos = 0;
-  int opts_done = 0;
-  for (int a = 1; a < argc; a++) {
-    const char *s = argv[a];
-    if (!opts_done && strcmp(s, "--") == 0) {
-      opts_done = 1;
-    } else if (!opts_done && (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0)) {
-      usage(stdout, 0);
-    } else if (!opts_done && strncmp(s, "--seed=", 7) == 0) {
-      char *end;
-      errno = 0;
-      seed = strtoull(s + 7, &end, 0);
-      if (errno != 0 || end == s + 7 || *end != '\0') usage(stderr, 2);
-    } else if (!opts_done && s[0] == '-' && s[1] != '\0') {
-      usage(stderr, 2);
-    } else {
-      if (npos == 2) usage(stderr, 2);
-      pos[npos++] = s;
-    }
-  }
-  if (npos != 2) usage(stderr, 2);
-  int threads = parse_threads(pos[0]);
-  double seconds = parse_scale(pos[1]);
-  if (threads < 0 || seconds < 0) usage(stderr, 2);
+  workload_args_t args;
+  workload_parse(argc, argv, "larson", usage_text, 0, &args);
+  uint64_t seed = args.seed;
+  int threads = args.threads;
+  double seconds = args.scale;
 
   struct lane *lanes = calloc((size_t)threads, sizeof *lanes);
   if (lanes == NULL) die("calloc failed");
@@ -221,16 +156,7 @@ int main(int argc, char **argv) {
     ln->size = malloc(SLOTS * sizeof *ln->size);
     ln->tag = malloc(SLOTS * sizeof *ln->tag);
     if (!ln->blk || !ln->size || !ln->tag) die("malloc failed");
-    for (int i = 0; i < SLOTS; i++) {
-      uint32_t sz = MIN_SIZE + rng_below(&ln->rng, MAX_SIZE - MIN_SIZE + 1);
-      uint64_t tag = rng_next(&ln->rng);
-      void *p = malloc(sz);
-      if (p == NULL) die("malloc failed");
-      fill_block(p, sz, tag);
-      ln->blk[i] = p;
-      ln->size[i] = sz;
-      ln->tag[i] = tag;
-    }
+    for (uint32_t i = 0; i < SLOTS; i++) lane_fill_slot(ln, &ln->rng, i);
   }
 
   double t0 = now_sec();
@@ -257,7 +183,7 @@ int main(int argc, char **argv) {
     ops += ln->ops;
     gens += ln->generations;
     for (int i = 0; i < SLOTS; i++) {
-      check_block(ln->blk[i], ln->size[i], ln->tag[i]);
+      check_lane_block(ln->blk[i], ln->size[i], ln->tag[i]);
       free(ln->blk[i]);
     }
     free(ln->blk);

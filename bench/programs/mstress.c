@@ -27,16 +27,15 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "bench/programs/workload.h"
 
 #define DEFAULT_STEPS 9600000.0
 enum {
@@ -44,50 +43,10 @@ enum {
   LOCAL_SLOTS = 1000,
   TRANSFER_SLOTS = 1000,
   MIN_SIZE = 16,
-  MAX_SIZE = 1 << 20,
-  MAX_THREADS = 1024
+  MAX_SIZE = 1 << 20
 };
 
-/* ---- PRNG (splitmix64) ---- */
-static uint64_t rng_next(uint64_t *s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-static uint32_t rng_below(uint64_t *s, uint32_t n) {
-  return (uint32_t)(((rng_next(s) >> 32) * (uint64_t)n) >> 32);
-}
-
-static void die(const char *what) {
-  fprintf(stderr, "mstress: %s\n", what);
-  exit(1);
-}
-
-static double now_sec(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* ---- self-describing block ----
- * [size][tag], then tag+k at k*stride (stride 64, or 4096 for blocks over
- * 4 KiB), then ~tag in the last 8 bytes (blocks of 24 bytes or more). */
-static void put64(unsigned char *p, uint64_t v) { memcpy(p, &v, sizeof v); }
-static uint64_t get64(const unsigned char *p) {
-  uint64_t v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
-static size_t stride_of(size_t size) { return size <= 4096 ? 64 : 4096; }
-static void fill_block(void *blk, size_t size, uint64_t tag) {
-  unsigned char *p = blk;
-  size_t st = stride_of(size);
-  put64(p, size);
-  put64(p + 8, tag);
-  for (size_t k = 1; k * st + 16 <= size; k++) put64(p + k * st, tag + k);
-  if (size >= 24) put64(p + size - 8, ~tag);
-}
+/* ---- blocks (workload.h: the self-describing pattern) ---- */
 static void corrupt(const void *blk, uint64_t size, const char *what) {
   fprintf(stderr, "mstress: corrupted block %p (size word %" PRIu64 "): %s\n", blk, size, what);
   exit(1);
@@ -99,15 +58,12 @@ static uint64_t check_prefix(const void *blk, size_t limit, const char *what) {
   uint64_t size = get64(p);
   uint64_t tag = get64(p + 8);
   if (size < MIN_SIZE || size > MAX_SIZE) corrupt(blk, size, what);
-  size_t st = stride_of(size);
-  int bad = 0;
-  for (size_t k = 1; k * st + 16 <= size && k * st + 8 <= limit; k++)
-    bad |= get64(p + k * st) != tag + k;
-  if (size >= 24 && size <= limit) bad |= get64(p + size - 8) != ~tag;
-  if (bad) corrupt(blk, size, what);
+  if (!pattern_intact(p, size, tag, limit)) corrupt(blk, size, what);
   return tag;
 }
-static uint64_t check_block(const void *blk) { return check_prefix(blk, MAX_SIZE, "before free"); }
+static uint64_t check_before_free(const void *blk) {
+  return check_prefix(blk, MAX_SIZE, "before free");
+}
 static size_t block_size(const void *blk) { return (size_t)get64(blk); }
 
 /* ---- shared state ---- */
@@ -148,7 +104,7 @@ static void *new_block(struct worker *w, uint32_t sz) {
 }
 
 static void free_block(struct worker *w, void *p) {
-  w->free_sum += check_block(p);
+  w->free_sum += check_before_free(p);
   free(p);
 }
 
@@ -156,7 +112,7 @@ static void free_block(struct worker *w, void *p) {
  * keeps its tag (so the tag sums stay balanced). */
 static void *realloc_block(void *p, uint32_t sz) {
   size_t old = block_size(p);
-  uint64_t tag = check_block(p);
+  uint64_t tag = check_before_free(p);
   unsigned char *q = realloc(p, sz);
   if (q == NULL) die("realloc failed");
   size_t keep = old < sz ? old : sz;
@@ -207,58 +163,18 @@ static void *worker_run(void *arg) {
 }
 
 /* ---- arguments ---- */
-static void usage(FILE *to, int status) {
-  fprintf(to,
-          "usage: mstress [--seed=N] THREADS SCALE\n"
-          "  THREADS  threads per round, >= 1\n"
-          "  SCALE    work multiplier, > 0 (1 = 9,600,000 steps in 10 rounds)\n"
-          "prints: result: ok checksum=N ops=N seconds=S\n");
-  exit(status);
-}
-
-static int parse_threads(const char *s) {
-  char *end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (errno != 0 || end == s || *end != '\0' || v < 1 || v > MAX_THREADS) return -1;
-  return (int)v;
-}
-
-static double parse_scale(const char *s) {
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v <= 0 || v > 1e6) return -1;
-  return v;
-}
+static const char usage_text[] =
+    "usage: mstress [--seed=N] THREADS SCALE\n"
+    "  THREADS  threads per round, >= 1\n"
+    "  SCALE    work multiplier, > 0 (1 = 9,600,000 steps in 10 rounds)\n"
+    "prints: result: ok checksum=N ops=N seconds=S\n";
 
 int main(int argc, char **argv) {
-  uint64_t seed = 42;
-  const char *pos[2];
-  int npos = 0;
-  int opts_done = 0;
-  for (int a = 1; a < argc; a++) {
-    const char *s = argv[a];
-    if (!opts_done && strcmp(s, "--") == 0) {
-      opts_done = 1;
-    } else if (!opts_done && (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0)) {
-      usage(stdout, 0);
-    } else if (!opts_done && strncmp(s, "--seed=", 7) == 0) {
-      char *end;
-      errno = 0;
-      seed = strtoull(s + 7, &end, 0);
-      if (errno != 0 || end == s + 7 || *end != '\0') usage(stderr, 2);
-    } else if (!opts_done && s[0] == '-' && s[1] != '\0') {
-      usage(stderr, 2);
-    } else {
-      if (npos == 2) usage(stderr, 2);
-      pos[npos++] = s;
-    }
-  }
-  if (npos != 2) usage(stderr, 2);
-  int threads = parse_threads(pos[0]);
-  double scale = parse_scale(pos[1]);
-  if (threads < 0 || scale < 0) usage(stderr, 2);
+  workload_args_t args;
+  workload_parse(argc, argv, "mstress", usage_text, 0, &args);
+  uint64_t seed = args.seed;
+  int threads = args.threads;
+  double scale = args.scale;
 
   uint64_t total = (uint64_t)(DEFAULT_STEPS * scale + 0.5);
   if (total == 0) total = 1;
@@ -289,7 +205,7 @@ int main(int argc, char **argv) {
   for (int t = 0; t < TRANSFER_SLOTS; t++) {
     void *p = atomic_exchange(&transfer[t], NULL);
     if (p) {
-      free_sum += check_block(p);
+      free_sum += check_before_free(p);
       free(p);
     }
   }

@@ -19,77 +19,21 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
+
+#include "bench/programs/workload.h"
 
 #define DEFAULT_BLOCKS 24000000.0
 enum {
   BATCH = 64,
   MAX_QUEUED = 64, /* batches waiting in the queue at most */
   MIN_SIZE = 16,
-  MAX_SIZE = 256,
-  MAX_THREADS = 1024
+  MAX_SIZE = 256
 };
-
-/* ---- PRNG (splitmix64) ---- */
-static uint64_t rng_next(uint64_t *s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-static uint32_t rng_below(uint64_t *s, uint32_t n) {
-  return (uint32_t)(((rng_next(s) >> 32) * (uint64_t)n) >> 32);
-}
-
-static void die(const char *what) {
-  fprintf(stderr, "xmalloc: %s\n", what);
-  exit(1);
-}
-
-static double now_sec(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* ---- self-describing block: [size][tag] ... a word every 64 bytes ... [~tag] ---- */
-static void put64(unsigned char *p, uint64_t v) { memcpy(p, &v, sizeof v); }
-static uint64_t get64(const unsigned char *p) {
-  uint64_t v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
-static void fill_block(void *blk, size_t size, uint64_t tag) {
-  unsigned char *p = blk;
-  put64(p, size);
-  put64(p + 8, tag);
-  for (size_t k = 1; k * 64 + 16 <= size; k++) put64(p + k * 64, tag + k);
-  if (size >= 24) put64(p + size - 8, ~tag);
-}
-/* Verifies the block and returns its tag. */
-static uint64_t check_block(const void *blk) {
-  const unsigned char *p = blk;
-  uint64_t size = get64(p);
-  uint64_t tag = get64(p + 8);
-  int bad = size < MIN_SIZE || size > MAX_SIZE;
-  if (!bad) {
-    for (size_t k = 1; k * 64 + 16 <= size; k++) bad |= get64(p + k * 64) != tag + k;
-    if (size >= 24) bad |= get64(p + size - 8) != ~tag;
-  }
-  if (bad) {
-    fprintf(stderr, "xmalloc: corrupted block %p (size word %" PRIu64 ")\n", blk, size);
-    exit(1);
-  }
-  return tag;
-}
 
 /* ---- the shared queue ---- */
 struct batch {
@@ -162,7 +106,7 @@ static struct batch *make_batch(struct worker *w, uint32_t n) {
 
 static void consume_batch(struct worker *w, struct batch *b) {
   for (uint32_t i = 0; i < b->count; i++) {
-    w->freed_sum += check_block(b->blk[i]);
+    w->freed_sum += check_block(b->blk[i], MIN_SIZE, MAX_SIZE);
     free(b->blk[i]);
   }
   w->freed += b->count;
@@ -190,59 +134,19 @@ static void *worker_run(void *arg) {
 }
 
 /* ---- arguments ---- */
-static void usage(FILE *to, int status) {
-  fprintf(to,
-          "usage: xmalloc [--seed=N] THREADS SCALE\n"
-          "  THREADS  total threads, >= 1: ceil(T/2) producers, floor(T/2) consumers\n"
-          "           (T = 1: one thread alternately produces and consumes)\n"
-          "  SCALE    work multiplier, > 0 (1 = 24,000,000 blocks)\n"
-          "prints: result: ok checksum=N ops=N seconds=S\n");
-  exit(status);
-}
-
-static int parse_threads(const char *s) {
-  char *end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (errno != 0 || end == s || *end != '\0' || v < 1 || v > MAX_THREADS) return -1;
-  return (int)v;
-}
-
-static double parse_scale(const char *s) {
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v <= 0 || v > 1e6) return -1;
-  return v;
-}
+static const char usage_text[] =
+    "usage: xmalloc [--seed=N] THREADS SCALE\n"
+    "  THREADS  total threads, >= 1: ceil(T/2) producers, floor(T/2) consumers\n"
+    "           (T = 1: one thread alternately produces and consumes)\n"
+    "  SCALE    work multiplier, > 0 (1 = 24,000,000 blocks)\n"
+    "prints: result: ok checksum=N ops=N seconds=S\n";
 
 int main(int argc, char **argv) {
-  uint64_t seed = 42;
-  const char *pos[2];
-  int npos = 0;
-  int opts_done = 0;
-  for (int a = 1; a < argc; a++) {
-    const char *s = argv[a];
-    if (!opts_done && strcmp(s, "--") == 0) {
-      opts_done = 1;
-    } else if (!opts_done && (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0)) {
-      usage(stdout, 0);
-    } else if (!opts_done && strncmp(s, "--seed=", 7) == 0) {
-      char *end;
-      errno = 0;
-      seed = strtoull(s + 7, &end, 0);
-      if (errno != 0 || end == s + 7 || *end != '\0') usage(stderr, 2);
-    } else if (!opts_done && s[0] == '-' && s[1] != '\0') {
-      usage(stderr, 2);
-    } else {
-      if (npos == 2) usage(stderr, 2);
-      pos[npos++] = s;
-    }
-  }
-  if (npos != 2) usage(stderr, 2);
-  int threads = parse_threads(pos[0]);
-  double scale = parse_scale(pos[1]);
-  if (threads < 0 || scale < 0) usage(stderr, 2);
+  workload_args_t args;
+  workload_parse(argc, argv, "xmalloc", usage_text, 0, &args);
+  uint64_t seed = args.seed;
+  int threads = args.threads;
+  double scale = args.scale;
 
   uint64_t total = (uint64_t)(DEFAULT_BLOCKS * scale + 0.5);
   if (total == 0) total = 1;
