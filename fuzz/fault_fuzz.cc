@@ -27,39 +27,15 @@ using ta_fuzz::Shadow;
 
 constexpr int kHeaps = 3;
 
-// Which mapper calls fail: those of a kind in `mask` whose turn comes up
-// as a set bit of `bits`, read cyclically over `period` bits.
-struct Plan {
-  unsigned mask = 0;
-  uint64_t bits = 0;
-  unsigned period = 1;
-  unsigned pos = 0;
-};
-
-bool Decide(void *arg, ta_mapper_op_t op, size_t op_call, size_t call) {
-  (void)op_call;
-  (void)call;
-  Plan *plan = static_cast<Plan *>(arg);
-  if (op == TA_MAPPER_RELEASE || !((plan->mask >> op) & 1)) return false;
-  bool fail = (plan->bits >> (plan->pos % plan->period)) & 1;
-  plan->pos++;
-  return fail;
-}
-
 struct Walk {
   Input in;
   ta_failing_mapper_t *fm;
-  Plan plan;
+  ta_fuzz::FailurePlan plan;
   Shadow model;
   ta_heap_t *heaps[kHeaps] = {};
 
-  size_t Failures() const {
-    size_t n = 0;
-    for (int op = 0; op < TA_MAPPER_OP_COUNT; op++) {
-      n += ta_failing_mapper_failures(fm, (ta_mapper_op_t)op);
-    }
-    return n;
-  }
+  size_t Failures() const { return ta_fuzz::InjectedFailures(fm); }
+
 
   // The heap in slot i % kHeaps, created if need be; -1 if creation failed.
   int Heap(uint8_t i) {
@@ -137,13 +113,6 @@ struct Walk {
     model.CheckAll();
   }
 
-  void Arm() {
-    plan.mask = in.U8() & 0x0F;  // reserve, commit, decommit, protect
-    plan.bits = in.U64();
-    plan.period = 1 + in.U8() % 64;
-    plan.pos = 0;
-  }
-
   // With failures off, each live heap still serves small, medium and huge
   // blocks, aligned or not.
   void ProveUsable() {
@@ -183,7 +152,7 @@ struct Walk {
           FreeOne();
           break;
         case 6:
-          Arm();
+          plan.Arm(in);
           break;
         case 7:
           plan.mask = 0;
@@ -219,8 +188,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   FUZZ_CHECK(set == TA_OK, "installing the mapper failed: %s (%zu reservations live)",
              ta_error_str(set), ta_os_live_reservations());
 
-  Walk walk{Input(data, size), fm, Plan(), Shadow()};
-  ta_failing_mapper_fail_with(fm, Decide, &walk.plan);
+  Walk walk{Input(data, size), fm, ta_fuzz::FailurePlan(), Shadow()};
+  ta_failing_mapper_fail_with(fm, ta_fuzz::FailurePlan::Decide, &walk.plan);
   walk.Run();
   walk.plan.mask = 0;
   walk.ProveUsable();

@@ -409,4 +409,29 @@ bool Shadow::IsFreed(uintptr_t addr) const {
   return false;
 }
 
+void FailurePlan::Arm(Input &in) {
+  mask = in.U8() & 0x0F;
+  bits = in.U64();
+  period = 1 + in.U8() % 64;
+  pos = 0;
+}
+
+bool FailurePlan::Decide(void *arg, ta_mapper_op_t op, size_t op_call, size_t call) {
+  (void)op_call;
+  (void)call;
+  FailurePlan *plan = static_cast<FailurePlan *>(arg);
+  if (op == TA_MAPPER_RELEASE || !((plan->mask >> op) & 1)) return false;
+  bool fail = (plan->bits >> (plan->pos % plan->period)) & 1;
+  plan->pos++;
+  return fail;
+}
+
+size_t InjectedFailures(ta_failing_mapper_t *fm) {
+  size_t n = 0;
+  for (int op = 0; op < TA_MAPPER_OP_COUNT; op++) {
+    n += ta_failing_mapper_failures(fm, (ta_mapper_op_t)op);
+  }
+  return n;
+}
+
 }  // namespace ta_fuzz

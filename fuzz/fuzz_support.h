@@ -12,6 +12,8 @@
 #include <map>
 #include <vector>
 
+#include "tinyalloc/mapper.h"
+#include "tinyalloc/testing/failing_mapper.h"
 #include "tinyalloc/tinyalloc.h"
 
 namespace ta_fuzz {
@@ -99,6 +101,25 @@ void PrimeOutOfMemory(ta_heap_t *heap);
 // Checks that a call the contract says fails recorded one of the errors given
 // (the heap was primed with TA_ERR_OUT_OF_MEMORY just before).
 void ExpectError(ta_heap_t *heap, const char *what, ta_error_t a, ta_error_t b = TA_OK);
+
+// Mapper failures the input arms: calls of a kind whose bit is set in mask
+// (bit op of ta_mapper_op_t; never a release, which the allocator cannot
+// survive without leaking) whose turn comes up as a set bit of bits, read
+// cyclically over period bits. Installed with
+// ta_failing_mapper_fail_with(fm, FailurePlan::Decide, &plan).
+struct FailurePlan {
+  unsigned mask = 0;
+  uint64_t bits = 0;
+  unsigned period = 1;
+  unsigned pos = 0;
+
+  // Reads the kinds (reserve, commit, decommit, protect), bits and period.
+  void Arm(Input &in);
+  static bool Decide(void *plan, ta_mapper_op_t op, size_t op_call, size_t call);
+};
+
+// Failures fm has injected so far, of every kind.
+size_t InjectedFailures(ta_failing_mapper_t *fm);
 
 // A live block as the model knows it.
 struct Block {

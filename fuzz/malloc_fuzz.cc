@@ -29,33 +29,10 @@ using ta_fuzz::Shadow;
 // Memory tinyalloc never handed out.
 alignas(64) unsigned char g_foreign[256];
 
-// Mapper failures (as in fault_fuzz): calls of a kind in `mask` whose turn
-// comes up as a set bit of `bits`, read cyclically over `period` bits; never
-// a release.
-struct Plan {
-  unsigned mask = 0;
-  uint64_t bits = 0;
-  unsigned period = 1;
-  unsigned pos = 0;
-};
-
-Plan g_plan;
+ta_fuzz::FailurePlan g_plan;  // mapper failures the input arms
 ta_failing_mapper_t *g_failing = nullptr;
 
-bool Decide(void *, ta_mapper_op_t op, size_t, size_t) {
-  if (op == TA_MAPPER_RELEASE || !((g_plan.mask >> op) & 1)) return false;
-  bool fail = (g_plan.bits >> (g_plan.pos % g_plan.period)) & 1;
-  g_plan.pos++;
-  return fail;
-}
-
-size_t Failures() {
-  size_t n = 0;
-  for (int op = 0; op < TA_MAPPER_OP_COUNT; op++) {
-    n += ta_failing_mapper_failures(g_failing, (ta_mapper_op_t)op);
-  }
-  return n;
-}
+size_t Failures() { return ta_fuzz::InjectedFailures(g_failing); }
 
 // Once per process, before the thread's heap exists.
 void InstallOnce() {
@@ -64,7 +41,7 @@ void InstallOnce() {
   FUZZ_CHECK(g_failing != nullptr, "ta_failing_mapper_new failed");
   ta_error_t set = ta_mapper_set(ta_failing_mapper_table(g_failing));
   FUZZ_CHECK(set == TA_OK, "installing the mapper failed: %s", ta_error_str(set));
-  ta_failing_mapper_fail_with(g_failing, Decide, nullptr);
+  ta_failing_mapper_fail_with(g_failing, ta_fuzz::FailurePlan::Decide, &g_plan);
 }
 
 // A NULL result is allowed only with ENOMEM after an injected failure.
@@ -329,10 +306,7 @@ struct Walk {
           break;
         case 18:
           if (in.U8() % 2 == 0) {
-            g_plan.mask = in.U8() & 0x0F;  // reserve, commit, decommit, protect
-            g_plan.bits = in.U64();
-            g_plan.period = 1 + in.U8() % 64;
-            g_plan.pos = 0;
+            g_plan.Arm(in);
           } else {
             g_plan.mask = 0;
           }
@@ -354,7 +328,7 @@ struct Walk {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   InstallOnce();
-  g_plan = Plan();
+  g_plan = ta_fuzz::FailurePlan();
   Walk walk{Input(data, size), {}};
   walk.Run();
   return 0;

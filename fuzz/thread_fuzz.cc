@@ -81,37 +81,14 @@ class Worker {
   std::thread thread_;
 };
 
-// Mapper failures: calls of a kind in `mask` whose turn comes up as a set bit
-// of `bits`, read cyclically over `period` bits. Never a release: the
-// allocator cannot give memory back without it.
-struct Plan {
-  unsigned mask = 0;
-  uint64_t bits = 0;
-  unsigned period = 1;
-  unsigned pos = 0;
-};
-
-Plan g_plan;
+ta_fuzz::FailurePlan g_plan;  // mapper failures the input arms
 ta_failing_mapper_t *g_failing = nullptr;
 ta_counting_mapper_t *g_counting = nullptr;
 uint64_t g_now = 1;  // the test clock, ms; only ever moves forward
 
-bool Decide(void *, ta_mapper_op_t op, size_t, size_t) {
-  if (op == TA_MAPPER_RELEASE || !((g_plan.mask >> op) & 1)) return false;
-  bool fail = (g_plan.bits >> (g_plan.pos % g_plan.period)) & 1;
-  g_plan.pos++;
-  return fail;
-}
-
 uint64_t TestClock(void *) { return g_now; }
 
-size_t Failures() {
-  size_t n = 0;
-  for (int op = 0; op < TA_MAPPER_OP_COUNT; op++) {
-    n += ta_failing_mapper_failures(g_failing, (ta_mapper_op_t)op);
-  }
-  return n;
-}
+size_t Failures() { return ta_fuzz::InjectedFailures(g_failing); }
 
 // Once per process, before the first heap: the mapper and the clock.
 void InstallOnce() {
@@ -122,7 +99,7 @@ void InstallOnce() {
   FUZZ_CHECK(g_counting != nullptr, "ta_counting_mapper_new failed");
   ta_error_t set = ta_mapper_set(ta_counting_mapper_table(g_counting));
   FUZZ_CHECK(set == TA_OK, "installing the mapper failed: %s", ta_error_str(set));
-  ta_failing_mapper_fail_with(g_failing, Decide, nullptr);
+  ta_failing_mapper_fail_with(g_failing, ta_fuzz::FailurePlan::Decide, &g_plan);
   ta_clock_set(TestClock, nullptr);
 }
 
@@ -261,10 +238,7 @@ struct Walk {
   }
 
   void Arm() {
-    g_plan.mask = in.U8() & 0x0F;  // reserve, commit, decommit, protect
-    g_plan.bits = in.U64();
-    g_plan.period = 1 + in.U8() % 64;
-    g_plan.pos = 0;
+    g_plan.Arm(in);
     FUZZ_TRACE("arm: mask %x bits %llx period %u", g_plan.mask, (unsigned long long)g_plan.bits,
                g_plan.period);
   }
@@ -333,7 +307,7 @@ struct Walk {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   InstallOnce();
-  g_plan = Plan();
+  g_plan = ta_fuzz::FailurePlan();
   Walk walk(Input(data, size));
   walk.Run();
   walk.End();
