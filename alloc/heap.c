@@ -348,10 +348,7 @@ TA_NOINLINE void *ta_heap_alloc_slow(ta_heap_t *heap, ta_layout_t layout) {
      * its slot, so a pointer into a slot is never mistaken for a block. */
     unsigned cls = ta_size_to_class(size);
     while (cls < TA_CLASS_COUNT && !ta_class_has_align(cls, align)) cls++;
-    if (cls < TA_CLASS_COUNT) {
-      ta_page_t *page = heap->direct[cls];
-      return page->free != NULL ? ta_heap_page_pop(page) : ta_heap_alloc_class_slow(heap, cls);
-    }
+    if (cls < TA_CLASS_COUNT) return ta_heap_alloc_class(heap, cls);
   }
   ta_heap_take_remote(heap); /* huge blocks freed elsewhere go back first */
   ta_error_t err;

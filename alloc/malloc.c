@@ -39,7 +39,7 @@ TA_NOINLINE static void *malloc_slow(size_t size) {
 void *ta_malloc(size_t size) {
   ta_heap_t *heap = ta_thread_heap_if_any();
   if (TA_LIKELY(heap != NULL && size <= TA_SMALL_CLASS_LOOKUP_MAX)) {
-    ta_page_t *page = heap->direct[ta_small_class16_lookup[(size + 15) / 16]];
+    ta_page_t *page = heap->direct[ta_size_to_class16(size)];
     if (TA_LIKELY(page->free != NULL)) return ta_heap_page_pop(page);
   }
   return malloc_slow(size);
@@ -47,10 +47,7 @@ void *ta_malloc(size_t size) {
 
 void *ta_calloc(size_t count, size_t size) {
   size_t total;
-  if (__builtin_mul_overflow(count, size, &total)) {
-    errno = ENOMEM;
-    return NULL;
-  }
+  if (__builtin_mul_overflow(count, size, &total)) return alloc_failed();
   void *p = ta_malloc(total);
   if (p != NULL) memset(p, 0, total);
   return p;
@@ -93,10 +90,7 @@ void *ta_realloc(void *ptr, size_t size) {
 /* A power-of-two alignment beyond what a layout may ask is memory that
  * cannot be had (glibc too fails such requests with ENOMEM). */
 static void *alloc_power_of_two_aligned(size_t align, size_t size) {
-  if (align > TA_LAYOUT_MAX_ALIGN) {
-    errno = ENOMEM;
-    return NULL;
-  }
+  if (align > TA_LAYOUT_MAX_ALIGN) return alloc_failed();
   return alloc_aligned(size, align < TA_MALLOC_ALIGN ? TA_MALLOC_ALIGN : align);
 }
 
