@@ -21,3 +21,14 @@ TA_TEST_COPTS = [
     "-Wshadow",
     "-Werror",
 ]
+
+# The allocation functions as ordinary calls: the compiler may not turn
+# malloc + memset into calloc (in the malloc layer, which would call itself),
+# drop a malloc/free pair, or assume what free does to memory (the override
+# tests read memory free must refuse untouched).
+TA_NO_BUILTIN_MALLOC = [
+    "-fno-builtin-malloc",
+    "-fno-builtin-calloc",
+    "-fno-builtin-realloc",
+    "-fno-builtin-free",
+]
