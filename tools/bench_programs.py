@@ -108,7 +108,6 @@ class Context:
 
     def __init__(self, mode, binaries, library, work):
         self.mode = MODES[mode]
-        self.mode_name = mode
         self.binaries = binaries
         self.work = work
         self.env = {k: v for k, v in os.environ.items()
@@ -139,9 +138,6 @@ class Row:
 
     def measure(self, ctx, allocator):
         raise NotImplementedError
-
-    def finish(self, ctx):
-        pass
 
 
 RESULT_LINE = re.compile(r"^result: ok((?: \w+=[0-9.eE+-]+)*)\s*$")
@@ -444,7 +440,6 @@ def measure_all(ctx, rows, only):
                 cells[allocator] = Cell(statistics.median(c.value for c in cs),
                                         statistics.median(c.rss_kib for c in cs))
         results[row.name] = cells
-        row.finish(ctx)
     return chosen, results
 
 
