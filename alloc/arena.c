@@ -30,6 +30,9 @@ typedef struct ta_region {
   TA_ATOMIC(uintptr_t) base;
   ta_bitmap_word_t taken[TA_BITMAP_WORDS(TA_REGION_MAX_SLOTS)];
   ta_bitmap_word_t committed[TA_BITMAP_WORDS(TA_REGION_MAX_SLOTS)];
+  /* Free slots purged but still committed (mapper.h): reused with no commit,
+   * never purged twice. A subset of committed. */
+  ta_bitmap_word_t purged[TA_BITMAP_WORDS(TA_REGION_MAX_SLOTS)];
   TA_ATOMIC(uint64_t) given_at[TA_REGION_MAX_SLOTS]; /* ta_clock_ms() when a free slot came back */
 } ta_region_t;
 
@@ -68,6 +71,7 @@ static ta_error_t region_setup(int index) {
     return err;
   }
   ta_bitmap_clear(r->committed, 0, slots);
+  ta_bitmap_clear(r->purged, 0, slots);
   atomic_store_explicit(&r->base, (uintptr_t)base, memory_order_release);
   int limit = atomic_load_explicit(&region_limit, memory_order_relaxed);
   while (limit < index + 1 &&
@@ -116,15 +120,28 @@ static bool try_take(size_t slots, void **out, ta_arena_span_t *span) {
   return false;
 }
 
+/* The slots just taken are in use: purged ones are counted committed again,
+ * retained ones no longer retained. */
+static void taken_in_use(const ta_arena_span_t *span, size_t kept, size_t purged) {
+  ta_region_t *r = &regions[span->region];
+  if (purged != 0) {
+    ta_bitmap_clear(r->purged, span->slot, span->slots);
+    ta_mem_reuse_purged(purged * TA_SEGMENT_SIZE);
+  }
+  if (kept != purged) atomic_fetch_sub_explicit(&retained_slots, kept - purged, memory_order_relaxed);
+}
+
 /* Commits the slots just taken where they are not committed yet. */
 static ta_error_t commit_taken(void *mem, const ta_arena_span_t *span) {
   ta_region_t *r = &regions[span->region];
   size_t kept = 0;
+  size_t purged = 0;
   for (size_t s = span->slot; s < span->slot + span->slots; s++) {
     kept += ta_bitmap_is_set(r->committed, s);
+    purged += ta_bitmap_is_set(r->purged, s);
   }
   if (kept == span->slots) {
-    atomic_fetch_sub_explicit(&retained_slots, kept, memory_order_relaxed);
+    taken_in_use(span, kept, purged);
     return TA_OK;
   }
   /* One call for fresh slots; slot by slot (each counted once) when some
@@ -141,11 +158,11 @@ static ta_error_t commit_taken(void *mem, const ta_arena_span_t *span) {
     }
   }
   if (err != TA_OK) {
-    /* The committed ones among them stay retained, free again. */
+    /* The committed ones among them stay retained (or purged), free again. */
     ta_bitmap_release(r->taken, span->slot, span->slots);
     return err;
   }
-  if (kept != 0) atomic_fetch_sub_explicit(&retained_slots, kept, memory_order_relaxed);
+  taken_in_use(span, kept, purged);
   return TA_OK;
 }
 
@@ -180,7 +197,7 @@ ta_error_t ta_arena_take(size_t slots, void **out, ta_arena_span_t *span) {
   return err;
 }
 
-/* Runs of slots claimed for purging, decommitted one system call per run. */
+/* Runs of slots claimed for purging, purged one system call per run. */
 TA_FIXED_ARRAY(ta_purge_batch, ta_arena_span_t, 16)
 
 static void purge_flush(ta_purge_batch_t *batch) {
@@ -188,9 +205,14 @@ static void purge_flush(ta_purge_batch_t *batch) {
     ta_arena_span_t span = batch->items[i];
     ta_region_t *r = &regions[span.region];
     uintptr_t base = atomic_load_explicit(&r->base, memory_order_acquire);
-    if (ta_mem_decommit((void *)(base + span.slot * TA_SEGMENT_SIZE),
-                        span.slots * TA_SEGMENT_SIZE, true) == TA_OK) {
-      ta_bitmap_clear(r->committed, span.slot, span.slots);
+    bool still_committed;
+    if (ta_mem_purge((void *)(base + span.slot * TA_SEGMENT_SIZE), span.slots * TA_SEGMENT_SIZE,
+                     &still_committed) == TA_OK) {
+      if (still_committed) {
+        ta_bitmap_set(r->purged, span.slot, span.slots);
+      } else {
+        ta_bitmap_clear(r->committed, span.slot, span.slots);
+      }
       atomic_fetch_sub_explicit(&retained_slots, span.slots, memory_order_relaxed);
     } else {
       /* Still committed: due again at the next look. */
@@ -226,9 +248,9 @@ static void purge_claim(ta_purge_batch_t *batch, int i, size_t s) {
   ta_purge_batch_push(batch, (ta_arena_span_t){i, s, 1});
 }
 
-/* Decommits the free slots given back `delay` ms or more before now (every
- * free slot if `everything`), looking at free committed slots a bitmap word
- * at a time, and records when the next of the others is due. A slot being
+/* Purges the free slots given back `delay` ms or more before now (every
+ * free slot if `everything`), looking at retained slots a bitmap word at a
+ * time, and records when the next of the others is due. A slot being
  * purged is claimed first, so no heap can take it half-decommitted; no lock is
  * held at all. */
 static void arena_purge(uint64_t now, uint64_t delay, bool everything) {
@@ -244,6 +266,7 @@ static void arena_purge(uint64_t now, uint64_t delay, bool everything) {
     size_t words = TA_BITMAP_WORDS(region_slots(i));
     for (size_t w = 0; w < words; w++) {
       uint64_t idle = atomic_load_explicit(&r->committed[w], memory_order_acquire) &
+                      ~atomic_load_explicit(&r->purged[w], memory_order_acquire) &
                       ~atomic_load_explicit(&r->taken[w], memory_order_acquire);
       while (idle != 0) {
         size_t s = w * 64 + (size_t)__builtin_ctzll(idle);
@@ -271,7 +294,7 @@ bool ta_arena_purge_pending(void) {
   return atomic_load_explicit(&next_purge_due, memory_order_relaxed) != UINT64_MAX;
 }
 
-void ta_arena_give(ta_arena_span_t span, bool decommit_now) {
+void ta_arena_give(ta_arena_span_t span, bool partly_decommitted) {
   ta_region_t *r = &regions[span.region];
   uintptr_t base = atomic_load_explicit(&r->base, memory_order_acquire);
   void *mem = (void *)(base + span.slot * TA_SEGMENT_SIZE);
@@ -279,33 +302,31 @@ void ta_arena_give(ta_arena_span_t span, bool decommit_now) {
   uint64_t now = ta_clock_ms();
   uint64_t delay = (uint64_t)ta_options_value(TA_OPTION_PURGE_DELAY_MS);
   size_t cap = (size_t)((uint64_t)ta_options_value(TA_OPTION_RETAIN_BYTES) / TA_SEGMENT_SIZE);
-  bool may_keep = !decommit_now;
-  /* Taken slots are committed unless the caller says otherwise: kept, they
-   * would all be retained. */
-  if (delay == 0 ||
-      atomic_load_explicit(&retained_slots, memory_order_relaxed) + span.slots > cap) {
-    decommit_now = true;
-  }
-  bool kept = !decommit_now;
-  if (decommit_now && ta_mem_decommit(mem, bytes, true) != TA_OK) {
-    /* Refused. Memory the caller decommitted in part must not be handed out
-     * as committed: booked decommitted, the next take commits it again. */
-    if (may_keep) {
-      kept = true;
+  bool keep = !partly_decommitted && delay != 0 &&
+              atomic_load_explicit(&retained_slots, memory_order_relaxed) + span.slots <= cap;
+  if (partly_decommitted) {
+    /* Never handed out as committed: booked decommitted even if the OS
+     * refuses, and the next take commits it again. */
+    if (ta_mem_decommit(mem, bytes, true) != TA_OK) ta_mem_forget_committed(bytes);
+    ta_bitmap_clear(r->committed, span.slot, span.slots);
+  } else if (!keep) {
+    bool still_committed;
+    if (ta_mem_purge(mem, bytes, &still_committed) != TA_OK) {
+      keep = true; /* refused: retained, and purged again when due */
+    } else if (still_committed) {
+      ta_bitmap_set(r->purged, span.slot, span.slots);
     } else {
-      ta_mem_forget_committed(bytes);
+      ta_bitmap_clear(r->committed, span.slot, span.slots);
     }
   }
-  if (kept) {
+  if (keep) {
     atomic_fetch_add_explicit(&retained_slots, span.slots, memory_order_relaxed);
     for (size_t s = span.slot; s < span.slot + span.slots; s++) {
       atomic_store_explicit(&r->given_at[s], now, memory_order_relaxed);
     }
-  } else {
-    ta_bitmap_clear(r->committed, span.slot, span.slots);
   }
   ta_bitmap_release(r->taken, span.slot, span.slots);
-  if (kept) due_at_most(now + delay);
+  if (keep) due_at_most(now + delay);
   ta_arena_purge_due(now);
 }
 
@@ -321,7 +342,8 @@ static void region_release_if_unused(int i) {
     return;
   }
   uintptr_t base = atomic_load_explicit(&r->base, memory_order_acquire);
-  size_t committed_slots = ta_bitmap_count(r->committed, nslots);
+  /* Purged slots are no longer counted committed. */
+  size_t committed_slots = ta_bitmap_count(r->committed, nslots) - ta_bitmap_count(r->purged, nslots);
   if (ta_mem_release((void *)base, region_bytes(i), committed_slots * TA_SEGMENT_SIZE) != TA_OK) {
     /* The OS kept the region: keep using it rather than lose track of it. */
     atomic_store_explicit(&r->state, REGION_LIVE, memory_order_release);
@@ -330,6 +352,7 @@ static void region_release_if_unused(int i) {
   }
   /* Every slot is free here, so the committed ones were all retained. */
   ta_bitmap_clear(r->committed, 0, nslots);
+  ta_bitmap_clear(r->purged, 0, nslots);
   atomic_fetch_sub_explicit(&retained_slots, committed_slots, memory_order_relaxed);
   atomic_store_explicit(&r->base, 0, memory_order_release);
   atomic_store_explicit(&r->state, REGION_EMPTY, memory_order_release); /* taken stays set */
@@ -388,6 +411,7 @@ void ta_arena_stats(ta_arena_stats_t *out) {
     out->regions++;
     out->bytes_reserved += region_bytes(i);
     out->slots_taken += ta_bitmap_count(r->taken, region_slots(i));
-    out->slots_committed += ta_bitmap_count(r->committed, region_slots(i));
+    out->slots_committed +=
+        ta_bitmap_count(r->committed, region_slots(i)) - ta_bitmap_count(r->purged, region_slots(i));
   }
 }

@@ -7,7 +7,8 @@
  * is added only when no free run of slots fits. Returned slots stay committed
  * for TA_OPTION_PURGE_DELAY_MS (so that churn, and a heap destroyed and made
  * again, do not thrash the OS), up to TA_OPTION_RETAIN_BYTES of them, and
- * are decommitted by the next ta_arena_purge_due after that. Regions stay
+ * are purged by the next ta_arena_purge_due after that (decommitted where
+ * the mapper cannot purge). Regions stay
  * reserved (address space only, once purged) until ta_arena_trim releases
  * those no heap uses. */
 #ifndef TINYALLOC_ALLOC_ARENA_H_
@@ -40,18 +41,20 @@ typedef struct ta_arena_span {
  * Thread-safe. */
 ta_error_t ta_arena_take(size_t slots, void **out, ta_arena_span_t *span);
 
-/* Gives slots back. decommit_now returns their memory to the OS at once, as
- * does a zero purge delay or a full retention budget; otherwise they stay
- * committed for the purge delay. Then purges what is due. The caller passes
- * decommit_now when it decommitted part of the slots itself: they are then
- * never kept as committed, even if the OS refuses the decommit. */
-void ta_arena_give(ta_arena_span_t span, bool decommit_now);
+/* Gives slots back. They stay committed for the purge delay, unless the delay
+ * is zero or the retention budget is full: then their memory goes back to the
+ * OS at once. Then purges what is due. Memory goes back purged where the
+ * mapper can (still committed: the next take needs no commit), else
+ * decommitted. The caller passes partly_decommitted when it decommitted part
+ * of the slots itself: they are then decommitted and never kept as
+ * committed, even if the OS refuses the decommit. */
+void ta_arena_give(ta_arena_span_t span, bool partly_decommitted);
 
-/* Decommits the free slots whose purge delay has passed at `now` (a
+/* Purges the free slots whose purge delay has passed at `now` (a
  * ta_clock_ms() time). One atomic load when none is due. Thread-safe. */
 void ta_arena_purge_due(uint64_t now);
 
-/* Whether any free slot is still committed: whether ta_arena_purge_due may
+/* Whether any free slot is retained (committed and not purged): whether ta_arena_purge_due may
  * have work, now or later. One atomic load. */
 bool ta_arena_purge_pending(void);
 
@@ -61,14 +64,14 @@ void ta_arena_fork_prepare(void);
 void ta_arena_fork_parent(void);
 void ta_arena_fork_child(void);
 
-/* Decommits every free slot and releases every region with no slot taken. */
+/* Purges every retained slot and releases every region with no slot taken. */
 void ta_arena_trim(void);
 
 /* Statistics: slots retained, taken and committed now, regions reserved. */
 typedef struct ta_arena_stats_s {
-  size_t slots_retained; /* free and committed */
+  size_t slots_retained; /* free, committed and not purged */
   size_t slots_taken;
-  size_t slots_committed;
+  size_t slots_committed; /* not counting those purged but still committed */
   size_t regions;
   size_t bytes_reserved;
 } ta_arena_stats_t;

@@ -450,7 +450,7 @@ static void free_huge(ta_heap_t *heap, ta_segment_t *segment, void *ptr, ta_layo
     return;
   }
   size_t page_size = ta_sysinfo()->page_size;
-  if (segment->huge_size > page_size) ta_segment_decommit_huge(segment, (uint8_t *)ptr + page_size);
+  if (segment->huge_size > page_size) ta_segment_purge_huge(segment, (uint8_t *)ptr + page_size);
   free_remote(segment, page, block);
 }
 

@@ -39,6 +39,20 @@ ta_error_t ta_mem_decommit(void *addr, size_t size, bool purge) {
   return TA_OK;
 }
 
+ta_error_t ta_mem_purge(void *addr, size_t size, bool *still_committed) {
+  *still_committed = ta_os_can_purge();
+  if (*still_committed) {
+    ta_error_t err = ta_os_purge(addr, size);
+    if (err != TA_OK) return err;
+    atomic_fetch_sub_explicit(&committed, size, memory_order_relaxed);
+    atomic_fetch_add_explicit(&purged, size, memory_order_relaxed);
+    return TA_OK;
+  }
+  return ta_mem_decommit(addr, size, true);
+}
+
+void ta_mem_reuse_purged(size_t size) { committed_add(size); }
+
 void ta_mem_forget_committed(size_t size) {
   atomic_fetch_sub_explicit(&committed, size, memory_order_relaxed);
 }

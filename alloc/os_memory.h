@@ -1,5 +1,7 @@
 /* The core's way to the mapper: the ta_os_* calls, counting what the
- * process holds (reserved, committed, its peak, purged) for ta_stats. */
+ * process holds (reserved, committed, its peak, purged) for ta_stats.
+ * Memory purged but left committed by the mapper (mapper.h) is not counted
+ * committed until it is reused. */
 #ifndef TINYALLOC_ALLOC_OS_MEMORY_H_
 #define TINYALLOC_ALLOC_OS_MEMORY_H_
 
@@ -17,6 +19,13 @@ ta_error_t ta_mem_commit(void *addr, size_t size);
 /* purge: the memory was free (counted in purged bytes), not given up on a
  * failed setup. */
 ta_error_t ta_mem_decommit(void *addr, size_t size, bool purge);
+/* Gives free memory's pages back to the OS: purged where the mapper can
+ * (*still_committed: usable again with no commit, after
+ * ta_mem_reuse_purged), else decommitted. */
+ta_error_t ta_mem_purge(void *addr, size_t size, bool *still_committed);
+/* Counts size purged bytes, still committed, committed again as they are
+ * taken for use. */
+void ta_mem_reuse_purged(size_t size);
 /* Books size bytes as decommitted after the OS refused to decommit them:
  * memory left partly committed, which is committed again before any use. */
 void ta_mem_forget_committed(size_t size);

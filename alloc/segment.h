@@ -108,8 +108,8 @@ typedef struct ta_segment {
   size_t header_size;  /* bytes before the first page's area */
   size_t huge_size;    /* usable bytes of the block, for huge segments */
   /* A huge block in arena slots freed through another heap: the freeing
-   * thread decommitted all of it but its first OS page, so the owner gives
-   * the slots back decommitted. */
+   * thread decommitted (not purged) all of it but its first OS page, so the
+   * owner gives the slots back decommitted. */
   bool huge_decommitted;
   ta_segment_source_t source;
   ta_list_node_t heap_node; /* in the heap's list of all its segments */

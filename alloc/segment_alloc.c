@@ -187,13 +187,22 @@ void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment) {
   }
 }
 
-void ta_segment_decommit_huge(ta_segment_t *segment, uint8_t *from) {
+void ta_segment_purge_huge(ta_segment_t *segment, uint8_t *from) {
   size_t bytes = (size_t)(segment->pages[0].area + segment->huge_size - from);
   if (segment->source.direct) {
-    if (ta_mem_decommit(from, bytes, true) == TA_OK) segment->source.u.mapping.committed -= bytes;
+    bool still_committed;
+    /* Counted purged either way: no longer in the mapping's committed bytes. */
+    if (ta_mem_purge(from, bytes, &still_committed) == TA_OK) {
+      segment->source.u.mapping.committed -= bytes;
+    }
     return;
   }
-  /* Arena slots: the arena counts them committed until they come back, and
-   * then decommits the whole run again (huge_decommitted). */
-  if (ta_os_decommit(from, bytes) == TA_OK) segment->huge_decommitted = true;
+  /* Arena slots: the arena counts them committed until they come back and
+   * are purged whole. Purged pages stay usable; decommitted ones make the
+   * arena decommit the whole run again (huge_decommitted). */
+  if (ta_os_can_purge()) {
+    (void)ta_os_purge(from, bytes);
+  } else if (ta_os_decommit(from, bytes) == TA_OK) {
+    segment->huge_decommitted = true;
+  }
 }

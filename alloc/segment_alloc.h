@@ -18,9 +18,10 @@ ta_segment_t *ta_segment_alloc(ta_heap_t *heap, ta_page_kind_t kind, ta_error_t 
 void *ta_huge_alloc(ta_heap_t *heap, size_t size, size_t align, ta_error_t *err);
 
 /* For a huge block freed through another heap, by the freeing thread:
- * decommits the block from `from` (page-aligned, inside it) to its end, now
+ * gives the block's memory from `from` (page-aligned, inside it) to its end
+ * back to the OS (purged, or decommitted where the mapper cannot purge), now
  * rather than when the owner collects it. */
-void ta_segment_decommit_huge(ta_segment_t *segment, uint8_t *from);
+void ta_segment_purge_huge(ta_segment_t *segment, uint8_t *from);
 
 /* Segments of a kind that heaps hold now, in the whole process. */
 size_t ta_segments_held(ta_page_kind_t kind);

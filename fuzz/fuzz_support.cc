@@ -410,7 +410,9 @@ bool Shadow::IsFreed(uintptr_t addr) const {
 }
 
 void FailurePlan::Arm(Input &in) {
-  mask = in.U8() & 0x0F;
+  mask = in.U8() & ((1u << TA_MAPPER_RESERVE) | (1u << TA_MAPPER_COMMIT) |
+                     (1u << TA_MAPPER_DECOMMIT) | (1u << TA_MAPPER_PROTECT) |
+                     (1u << TA_MAPPER_PURGE));
   bits = in.U64();
   period = 1 + in.U8() % 64;
   pos = 0;

@@ -113,7 +113,7 @@ struct FailurePlan {
   unsigned period = 1;
   unsigned pos = 0;
 
-  // Reads the kinds (reserve, commit, decommit, protect), bits and period.
+  // Reads the kinds (reserve, commit, decommit, protect, purge), bits and period.
   void Arm(Input &in);
   static bool Decide(void *plan, ta_mapper_op_t op, size_t op_call, size_t call);
 };

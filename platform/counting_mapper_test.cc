@@ -78,6 +78,38 @@ TEST_F(CountingMapperTest, BooksFollowEveryCall) {
   EXPECT_EQ(s.violations, 0u);
 }
 
+// Purged pages stay committed and are counted apart until committed,
+// decommitted or released.
+TEST_F(CountingMapperTest, PurgedPagesAreCountedApart) {
+  const ta_mapper_t *m = ta_counting_mapper_table(cm_);
+  if (ta_mapper_default()->purge == nullptr) {
+    EXPECT_EQ(m->purge, nullptr) << "it purges only where its base can";
+    return;
+  }
+  ASSERT_NE(m->purge, nullptr);
+  unsigned char *a = nullptr;
+  ASSERT_EQ(ta_os_reserve(8 * Page(), 1, reinterpret_cast<void **>(&a)), TA_OK);
+  ASSERT_EQ(ta_os_commit(a, 6 * Page()), TA_OK);
+  std::memset(a, 1, 6 * Page());
+  ASSERT_EQ(ta_os_purge(a, 4 * Page()), TA_OK);
+  ASSERT_EQ(ta_os_purge(a + Page(), 2 * Page()), TA_OK);  // purged twice: counted once
+  EXPECT_EQ(Stats().committed_bytes, 6 * Page());
+  EXPECT_EQ(Stats().purged_bytes, 4 * Page());
+  a[0] = 2;  // usable as it is
+  ASSERT_EQ(ta_os_commit(a, Page()), TA_OK);
+  EXPECT_EQ(Stats().purged_bytes, 3 * Page());
+  ASSERT_EQ(ta_os_decommit(a + Page(), Page()), TA_OK);
+  EXPECT_EQ(Stats().purged_bytes, 2 * Page());
+  EXPECT_EQ(Stats().committed_bytes, 5 * Page());
+  // Pages not committed cannot be purged.
+  EXPECT_EQ(ta_os_purge(a + 5 * Page(), 2 * Page()), TA_ERR_PLATFORM);
+  EXPECT_EQ(Stats().violations, 1u);
+  EXPECT_EQ(Stats().calls[TA_MAPPER_PURGE], 3u);
+  ASSERT_EQ(ta_os_release(a, 8 * Page()), TA_OK);
+  EXPECT_EQ(Stats().purged_bytes, 0u);
+  EXPECT_EQ(Stats().committed_bytes, 0u);
+}
+
 TEST_F(CountingMapperTest, PeakIsTheHighestPoint) {
   void *a = nullptr;
   void *b = nullptr;

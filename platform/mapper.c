@@ -84,6 +84,18 @@ ta_error_t ta_os_decommit(void *addr, size_t size) {
   return rc == 0 ? TA_OK : ta_os_error_record(rc);
 }
 
+bool ta_os_can_purge(void) { return ta_mapper_current()->purge != NULL; }
+
+ta_error_t ta_os_purge(void *addr, size_t size) {
+  if (!is_valid_range(addr, size)) return TA_ERR_INVALID_ARGUMENT;
+  const ta_mapper_t *m = ta_mapper_current();
+  if (m->purge == NULL) return TA_ERR_INVALID_ARGUMENT;
+  int saved = errno;
+  int rc = m->purge(m->ctx, addr, size);
+  errno = saved;
+  return rc == 0 ? TA_OK : ta_os_error_record(rc);
+}
+
 ta_error_t ta_os_protect(void *addr, size_t size, bool read_write) {
   if (!is_valid_range(addr, size)) return TA_ERR_INVALID_ARGUMENT;
   const ta_mapper_t *m = ta_mapper_current();

@@ -83,6 +83,15 @@ static int posix_decommit(void *ctx, void *addr, size_t size) {
   return mprotect(addr, size, PROT_NONE) == 0 ? 0 : posix_errno();
 }
 
+#ifdef __linux__
+static int posix_purge(void *ctx, void *addr, size_t size) {
+  (void)ctx;
+  /* On Linux private anonymous pages dropped by MADV_DONTNEED read as zero
+   * at the next touch; other systems only promise that of a decommit. */
+  return madvise(addr, size, MADV_DONTNEED) == 0 ? 0 : posix_errno();
+}
+#endif
+
 static int posix_protect(void *ctx, void *addr, size_t size, bool read_write) {
   (void)ctx;
   int prot = read_write ? PROT_READ | PROT_WRITE : PROT_NONE;
@@ -101,6 +110,9 @@ static const ta_mapper_t posix_mapper = {
     .decommit = posix_decommit,
     .protect = posix_protect,
     .release = posix_release,
+#ifdef __linux__
+    .purge = posix_purge,
+#endif
     .ctx = NULL,
 };
 

@@ -73,4 +73,14 @@ TEST_F(MapperSetTest, RefusesATableWithAMissingFunction) {
   }
 }
 
+// purge is optional: without it tinyalloc decommits.
+TEST_F(MapperSetTest, AcceptsATableWithoutPurge) {
+  ta_mapper_t table = *ta_mapper_default();
+  table.purge = nullptr;
+  ASSERT_EQ(ta_mapper_set(&table), TA_OK);
+  EXPECT_FALSE(ta_os_can_purge());
+  EXPECT_EQ(ta_mapper_set(nullptr), TA_OK);
+  EXPECT_EQ(ta_os_can_purge(), ta_mapper_default()->purge != nullptr);
+}
+
 }  // namespace

@@ -148,6 +148,36 @@ TEST_F(MapperTest, DecommitGivesTheMemoryBack) {
 #endif
 }
 
+#ifdef __linux__
+TEST_F(MapperTest, PurgeGivesTheMemoryBackAndKeepsThePagesUsable) {
+  ASSERT_TRUE(ta_os_can_purge());
+  Reservation r(16 * Page());
+  ASSERT_EQ(r.error(), TA_OK);
+  ASSERT_EQ(ta_os_commit(r.bytes(), r.size()), TA_OK);
+  std::memset(r.bytes(), 1, r.size());
+  // The middle pages only: the outer ones keep their bytes.
+  ASSERT_EQ(ta_os_purge(r.bytes() + Page(), r.size() - 2 * Page()), TA_OK);
+  EXPECT_EQ(Resident(r.bytes()), 1);
+  for (size_t off = Page(); off < r.size() - Page(); off += Page()) {
+    EXPECT_EQ(Resident(r.bytes() + off), 0);
+  }
+  EXPECT_TRUE(AllBytesAre(r.bytes(), Page(), 1));
+  EXPECT_TRUE(AllBytesAre(r.bytes() + Page(), r.size() - 2 * Page(), 0));
+  EXPECT_TRUE(AllBytesAre(r.bytes() + r.size() - Page(), Page(), 1));
+  // Still read-write, with no commit.
+  std::memset(r.bytes(), 2, r.size());
+  EXPECT_TRUE(AllBytesAre(r.bytes(), r.size(), 2));
+}
+#else
+TEST_F(MapperTest, NoPurgeWhereTheOsCannotKeepPurgedPagesCommitted) {
+  EXPECT_FALSE(ta_os_can_purge());
+  Reservation r(4 * Page());
+  ASSERT_EQ(r.error(), TA_OK);
+  ASSERT_EQ(ta_os_commit(r.bytes(), r.size()), TA_OK);
+  EXPECT_EQ(ta_os_purge(r.bytes(), r.size()), TA_ERR_INVALID_ARGUMENT);
+}
+#endif
+
 TEST_F(MapperTest, ReleaseUnmaps) {
   Reservation r(4 * Page());
   ASSERT_EQ(r.error(), TA_OK);
@@ -351,6 +381,7 @@ TEST_F(MapperTest, BrokenPreconditionsAreRefusedBeforeTheOs) {
     EXPECT_EQ(ta_os_commit(range.addr, range.size), TA_ERR_INVALID_ARGUMENT);
     EXPECT_EQ(ta_os_decommit(range.addr, range.size), TA_ERR_INVALID_ARGUMENT);
     EXPECT_EQ(ta_os_protect(range.addr, range.size, true), TA_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(ta_os_purge(range.addr, range.size), TA_ERR_INVALID_ARGUMENT);
     EXPECT_EQ(ta_os_release(range.addr, range.size), TA_ERR_INVALID_ARGUMENT);
   }
   EXPECT_EQ(ta_last_os_error(), os_error);

@@ -97,6 +97,9 @@ static const ta_mapper_t win_mapper = {
     .decommit = win_decommit,
     .protect = win_protect,
     .release = win_release,
+    /* None: a decommit is what lowers the commit charge, and MEM_RESET keeps
+     * the old bytes. */
+    .purge = NULL,
     .ctx = NULL,
 };
 

@@ -13,6 +13,7 @@ typedef struct {
   uintptr_t start;
   size_t size;
   uint64_t *committed; /* bit i set: page i of the reservation is committed */
+  uint64_t *purged;    /* bit i set: page i was purged, and not committed since */
 } cm_reservation_t;
 
 struct ta_counting_mapper {
@@ -53,30 +54,41 @@ static cm_reservation_t *cm_find(ta_counting_mapper_t *cm, uintptr_t addr, size_
   return NULL;
 }
 
-static bool cm_bit(const cm_reservation_t *r, size_t page) {
-  return (r->committed[page / 64] >> (page % 64)) & 1u;
-}
+static bool cm_bit(const uint64_t *bits, size_t page) { return (bits[page / 64] >> (page % 64)) & 1u; }
 
-/* Marks the pages of [addr, addr + size) committed or not; returns how many
- * pages changed state, so that bytes are counted once however often a page
- * is committed. */
-static size_t cm_mark(cm_reservation_t *r, uintptr_t addr, size_t size, bool committed) {
+/* Sets or clears the bits of the pages of [addr, addr + size) in one of r's
+ * bitmaps; returns how many changed, so that bytes are counted once however
+ * often a page is committed or purged. */
+static size_t cm_mark_bits(uint64_t *bits, const cm_reservation_t *r, uintptr_t addr, size_t size,
+                           bool set) {
   size_t first = (addr - r->start) / cm_page();
   size_t end = first + size / cm_page();
   size_t changed = 0;
   for (size_t page = first; page < end; ++page) {
-    if (cm_bit(r, page) == committed) continue;
-    r->committed[page / 64] ^= (uint64_t)1 << (page % 64);
+    if (cm_bit(bits, page) == set) continue;
+    bits[page / 64] ^= (uint64_t)1 << (page % 64);
     ++changed;
   }
   return changed;
+}
+
+/* Marks the pages committed or not, and not purged either way. */
+static void cm_mark(ta_counting_mapper_t *cm, cm_reservation_t *r, uintptr_t addr, size_t size,
+                    bool committed) {
+  size_t changed = cm_mark_bits(r->committed, r, addr, size, committed);
+  if (committed) {
+    cm->stats.committed_bytes += changed * cm_page();
+  } else {
+    cm->stats.committed_bytes -= changed * cm_page();
+  }
+  cm->stats.purged_bytes -= cm_mark_bits(r->purged, r, addr, size, false) * cm_page();
 }
 
 static bool cm_all_committed(const cm_reservation_t *r, uintptr_t addr, size_t size) {
   size_t first = (addr - r->start) / cm_page();
   size_t end = first + size / cm_page();
   for (size_t page = first; page < end; ++page) {
-    if (!cm_bit(r, page)) return false;
+    if (!cm_bit(r->committed, page)) return false;
   }
   return true;
 }
@@ -90,10 +102,10 @@ static bool cm_add(ta_counting_mapper_t *cm, uintptr_t start, size_t size) {
     cm->reservations = grown;
     cm->capacity = capacity;
   }
-  size_t pages = size / cm_page();
-  uint64_t *bits = calloc((pages + 63) / 64, sizeof *bits);
+  size_t words = (size / cm_page() + 63) / 64;
+  uint64_t *bits = calloc(2 * words, sizeof *bits); /* committed, then purged */
   if (bits == NULL) return false;
-  cm->reservations[cm->count++] = (cm_reservation_t){start, size, bits};
+  cm->reservations[cm->count++] = (cm_reservation_t){start, size, bits, bits + words};
   return true;
 }
 
@@ -142,7 +154,7 @@ static int cm_commit(void *ctx, void *addr, size_t size) {
     rc = cm_violation(cm);
   } else {
     rc = cm->base->commit(cm->base->ctx, addr, size);
-    if (rc == 0) cm->stats.committed_bytes += cm_mark(r, a, size, true) * cm_page();
+    if (rc == 0) cm_mark(cm, r, a, size, true);
   }
   cm_unlock(cm);
   return rc;
@@ -159,7 +171,7 @@ static int cm_decommit(void *ctx, void *addr, size_t size) {
     rc = cm_violation(cm);
   } else {
     rc = cm->base->decommit(cm->base->ctx, addr, size);
-    if (rc == 0) cm->stats.committed_bytes -= cm_mark(r, a, size, false) * cm_page();
+    if (rc == 0) cm_mark(cm, r, a, size, false);
   }
   cm_unlock(cm);
   return rc;
@@ -183,6 +195,24 @@ static int cm_protect(void *ctx, void *addr, size_t size, bool read_write) {
   return rc;
 }
 
+static int cm_purge(void *ctx, void *addr, size_t size) {
+  ta_counting_mapper_t *cm = ctx;
+  uintptr_t a = (uintptr_t)addr;
+  cm_lock(cm);
+  ++cm->stats.calls[TA_MAPPER_PURGE];
+  cm_reservation_t *r = cm_range_ok(a, size) ? cm_find(cm, a, size) : NULL;
+  int rc;
+  /* Purged pages stay committed: purging reserved ones would be a commit. */
+  if (r == NULL || !cm_all_committed(r, a, size)) {
+    rc = cm_violation(cm);
+  } else {
+    rc = cm->base->purge(cm->base->ctx, addr, size);
+    if (rc == 0) cm->stats.purged_bytes += cm_mark_bits(r->purged, r, a, size, true) * cm_page();
+  }
+  cm_unlock(cm);
+  return rc;
+}
+
 static int cm_release(void *ctx, void *addr, size_t size) {
   ta_counting_mapper_t *cm = ctx;
   uintptr_t a = (uintptr_t)addr;
@@ -195,7 +225,7 @@ static int cm_release(void *ctx, void *addr, size_t size) {
   } else {
     rc = cm->base->release(cm->base->ctx, addr, size);
     if (rc == 0) {
-      cm->stats.committed_bytes -= cm_mark(r, a, size, false) * cm_page();
+      cm_mark(cm, r, a, size, false);
       cm->stats.reserved_bytes -= size;
       --cm->stats.live_reservations;
       free(r->committed);
@@ -219,6 +249,8 @@ ta_counting_mapper_t *ta_counting_mapper_new(const ta_mapper_t *base) {
       .ctx = cm,
   };
   cm->base = base != NULL ? base : ta_mapper_default();
+  /* It purges where its base can, so the allocator takes the same paths. */
+  cm->table.purge = cm->base->purge != NULL ? cm_purge : NULL;
   atomic_flag_clear(&cm->lock);
   return cm;
 }

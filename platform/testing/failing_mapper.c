@@ -89,6 +89,12 @@ static int fm_release(void *ctx, void *addr, size_t size) {
   return fm->base->release(fm->base->ctx, addr, size);
 }
 
+static int fm_purge(void *ctx, void *addr, size_t size) {
+  ta_failing_mapper_t *fm = ctx;
+  if (fm_should_fail(fm, TA_MAPPER_PURGE)) return ta_os_error_oom_code();
+  return fm->base->purge(fm->base->ctx, addr, size);
+}
+
 ta_failing_mapper_t *ta_failing_mapper_new(const ta_mapper_t *base) {
   ta_failing_mapper_t *fm = calloc(1, sizeof *fm);
   if (fm == NULL) return NULL;
@@ -102,6 +108,8 @@ ta_failing_mapper_t *ta_failing_mapper_new(const ta_mapper_t *base) {
       .ctx = fm,
   };
   fm->base = base != NULL ? base : ta_mapper_default();
+  /* It purges where its base can, so the allocator takes the same paths. */
+  fm->table.purge = fm->base->purge != NULL ? fm_purge : NULL;
   ta_failing_mapper_fail_none(fm);
   return fm;
 }

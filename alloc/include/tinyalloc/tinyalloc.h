@@ -44,7 +44,7 @@ ta_heap_t *ta_heap_new(void);
 
 /* Frees every block the heap still holds and returns its memory: segments go
  * back to the process-wide arena, which keeps recently freed ones committed
- * for reuse and decommits them as more are freed; blocks mapped on their own
+ * for reuse and purges them after a delay (TA_OPTION_PURGE_DELAY_MS); blocks mapped on their own
  * (over 32 MiB, or aligned to 4 MiB or more) are released to the OS at once.
  * NULL is a no-op. A heap destroyed already (or a pointer no ta_heap_new
  * returned) is refused without being read: nothing happens, and debug builds
@@ -53,7 +53,7 @@ ta_heap_t *ta_heap_new(void);
 void ta_heap_destroy(ta_heap_t *heap);
 
 /* Returns to the OS all memory no heap is using: every free segment is
- * decommitted, and every arena region with no segment in use is released
+ * purged, and every arena region with no segment in use is released
  * (address space included). Default heaps that exited threads left behind
  * are collected first, and released once other threads freed all their
  * blocks. After the last heap is destroyed, ta_trim leaves
@@ -105,7 +105,7 @@ ta_error_t ta_heap_last_error(const ta_heap_t *heap);
 
 /* Upkeep on demand: takes back the blocks other heaps freed, returns every
  * page of the heap left empty to its segment and every empty segment to the
- * arena, and decommits the free memory whose purge delay has passed. The
+ * arena, and purges the free memory whose purge delay has passed. The
  * same happens on its own over time; this is for a program about to go idle.
  * NULL is refused (TA_ERR_INVALID_ARGUMENT; debug builds print a message).
  * Heap's thread. */
@@ -118,9 +118,9 @@ void ta_heap_collect(ta_heap_t *heap);
 /* The whole process. */
 typedef struct ta_stats_s {
   size_t reserved_bytes;       /* address space reserved from the OS */
-  size_t committed_bytes;      /* of it, committed now */
+  size_t committed_bytes;      /* of it, committed now (not counting purged pages) */
   size_t peak_committed_bytes; /* the most committed_bytes has been */
-  size_t purged_bytes;         /* decommitted because free, so far */
+  size_t purged_bytes;         /* purged because free, so far */
   size_t retained_bytes;       /* free, kept committed for reuse */
   size_t segment_bytes;        /* 4 MiB segments that heaps hold, as bytes */
   size_t small_segments;       /* those segments, by the pages they carve */
@@ -186,14 +186,17 @@ void ta_stats_print(ta_heap_t *heap, ta_stats_writer_t write, void *arg);
  * the new value from its next consultation on. */
 typedef enum ta_option {
   /* TINYALLOC_PURGE_DELAY_MS (default 10): how long free memory stays
-   * committed for reuse before it is decommitted, in milliseconds; 0
-   * decommits it as soon as it is free. It is decommitted by the next thread
-   * that takes a slow path of tinyalloc after the delay (every thread that
-   * allocates does so regularly), or by ta_heap_collect or ta_trim. */
+   * committed for reuse before it is purged, in milliseconds; 0 purges it as
+   * soon as it is free. A purge gives the pages' physical memory back to the
+   * OS: on Linux with MADV_DONTNEED, the pages staying mapped so that reuse
+   * needs no system call; elsewhere by decommitting them. It is done by the
+   * next thread that takes a slow path of tinyalloc after the delay (every
+   * thread that allocates does so regularly), or by ta_heap_collect or
+   * ta_trim. */
   TA_OPTION_PURGE_DELAY_MS,
   /* TINYALLOC_RETAIN_BYTES (default 67108864, 64 MiB; suffixes K, M and G
    * multiply by 1024, 1024^2, 1024^3): the most free memory kept committed
-   * for reuse; memory freed beyond it is decommitted at once. */
+   * for reuse; memory freed beyond it is purged at once. */
   TA_OPTION_RETAIN_BYTES,
   /* TINYALLOC_SHOW_STATS (default 0): 1 prints ta_stats_print's process-wide
    * report to stderr at exit (registered when the first heap is made). */

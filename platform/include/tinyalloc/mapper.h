@@ -57,6 +57,15 @@ typedef struct ta_mapper {
    * may be handed out again by the OS. */
   int (*release)(void *ctx, void *addr, size_t size);
 
+  /* Optional: NULL where the OS cannot do it. Returns committed pages'
+   * physical memory to the OS and leaves them committed: read-write, reading
+   * as zero at the next touch, which backs them again with no call. Free
+   * memory the allocator will likely reuse goes back this way: one system
+   * call instead of a decommit and a commit, and no split of the mapping.
+   * Linux: madvise(MADV_DONTNEED). Without it tinyalloc decommits (Windows,
+   * where the decommit also lowers the commit charge). */
+  int (*purge)(void *ctx, void *addr, size_t size);
+
   /* Passed to every function above. */
   void *ctx;
 } ta_mapper_t;
@@ -72,9 +81,12 @@ const ta_mapper_t *ta_mapper_current(void);
  * Fails with TA_ERR_IN_USE while any reservation made through the current
  * mapper has not been released (in tinyalloc that is while any heap lives, or
  * arenas still hold memory), and with TA_ERR_INVALID_ARGUMENT if a function of
- * the table is NULL. The table must stay valid while installed. Not to be
+ * the table other than purge is NULL. The table must stay valid while installed. Not to be
  * called concurrently with any other tinyalloc function. */
 ta_error_t ta_mapper_set(const ta_mapper_t *mapper);
+
+/* Whether the current mapper can purge (its purge is not NULL). */
+bool ta_os_can_purge(void);
 
 /* Reservations made through ta_os_reserve and not yet released. */
 size_t ta_os_live_reservations(void);
@@ -92,6 +104,8 @@ size_t ta_os_live_reservations(void);
 ta_error_t ta_os_reserve(size_t size, size_t align, void **out);
 ta_error_t ta_os_commit(void *addr, size_t size);
 ta_error_t ta_os_decommit(void *addr, size_t size);
+/* TA_ERR_INVALID_ARGUMENT, without a call, if the mapper cannot purge. */
+ta_error_t ta_os_purge(void *addr, size_t size);
 ta_error_t ta_os_protect(void *addr, size_t size, bool read_write);
 ta_error_t ta_os_release(void *addr, size_t size);
 

@@ -4,9 +4,15 @@
  * test can prove every byte reserved was released and every page committed
  * was decommitted or released, to the byte.
  *
+ * Purged pages stay committed in the books (they are, to the OS) and are
+ * counted apart until they are committed, decommitted or released. The
+ * allocator reuses purged pages with no call, so committed less purged bytes
+ * is what it holds only until it reuses any: a test measures it after frees.
+ * It purges only where its base mapper can.
+ *
  * A call that breaks the contract of mapper.h (release of anything but a
- * whole live reservation; commit, decommit or protect outside one; protect of
- * pages not committed; a size 0 or unaligned range) is counted as a violation
+ * whole live reservation; commit, decommit, protect or purge outside one;
+ * protect or purge of pages not committed; a size 0 or unaligned range) is counted as a violation
  * and refused, without reaching the base: the OS would otherwise act on memory
  * that is not the caller's. The refusal returns the OS's invalid-argument code
  * (EINVAL, ERROR_INVALID_PARAMETER).
@@ -34,6 +40,7 @@ typedef struct ta_counting_stats {
   size_t reserved_bytes;            /* in live reservations */
   size_t peak_reserved_bytes;       /* the most reserved_bytes has been */
   size_t committed_bytes;           /* pages committed now, each counted once */
+  size_t purged_bytes;              /* committed pages purged since their last commit */
   size_t violations;                /* calls that broke the contract */
 } ta_counting_stats_t;
 
