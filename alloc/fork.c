@@ -1,6 +1,6 @@
 /* The fork handlers (fork.h). Locks are taken in one order everywhere: the
  * arena's grower flag, the pool of abandoned heaps, the heap cache, the
- * registry;
+ * registry, the list of remote huge frees;
  * no code path holds one of them while taking another. */
 #include "alloc/fork.h"
 
@@ -9,6 +9,7 @@
 #include "alloc/atomic.h"
 #include "alloc/heap.h"
 #include "alloc/heap_registry.h"
+#include "alloc/remote_huge.h"
 #include "tinyalloc/os_thread.h"
 
 static void prepare(void) {
@@ -16,9 +17,11 @@ static void prepare(void) {
   ta_abandoned_lock();
   ta_heap_cache_lock();
   ta_heap_registry_lock();
+  ta_remote_huge_lock();
 }
 
 static void parent(void) {
+  ta_remote_huge_unlock();
   ta_heap_registry_unlock();
   ta_heap_cache_unlock();
   ta_abandoned_unlock();
@@ -26,6 +29,7 @@ static void parent(void) {
 }
 
 static void child(void) {
+  ta_remote_huge_unlock();
   ta_heap_registry_unlock();
   ta_heap_cache_unlock();
   ta_abandoned_unlock();

@@ -16,6 +16,7 @@
 #include "alloc/options.h"
 #include "alloc/os_memory.h"
 #include "alloc/page.h"
+#include "alloc/remote_huge.h"
 #include "alloc/report.h"
 #include "alloc/segment_alloc.h"
 #include "alloc/segment_map.h"
@@ -192,6 +193,7 @@ void ta_trim(void) {
   ta_heap_t *heap;
   while ((heap = heap_cache_take()) != NULL) ta_mem_unmap(heap, heap_bytes());
   ta_heap_registry_trim();
+  ta_remote_huge_purge_due(ta_clock_ms(), true);
   ta_arena_trim();
 }
 
@@ -262,6 +264,7 @@ static void heap_maintain(ta_heap_t *heap) {
     }
     ta_abandoned_reclaim(1);
   }
+  ta_remote_huge_purge_due(now, false);
   ta_arena_purge_due(now);
 }
 
@@ -272,7 +275,9 @@ void ta_heap_collect(ta_heap_t *heap) {
   }
   ta_heap_take_remote(heap);
   heap_sweep(heap, true);
-  ta_arena_purge_due(ta_clock_ms());
+  uint64_t now = ta_clock_ms();
+  ta_remote_huge_purge_due(now, false);
+  ta_arena_purge_due(now);
 }
 
 static ta_page_t *heap_new_page(ta_heap_t *heap, unsigned cls) {
@@ -442,16 +447,17 @@ static void free_huge(ta_heap_t *heap, ta_segment_t *segment, void *ptr, ta_layo
     ta_segment_free(heap, segment);
     return;
   }
-  /* Owned by another heap: its owner unlists and frees it (ta_heap_take_remote),
-   * maybe much later; its memory goes back now, all but the first OS page,
-   * which carries the remote list's link and the free mark. */
+  /* Owned by another heap: its owner unlists and frees it (ta_heap_take_remote)
+   * at its next upkeep; if that takes longer than the purge delay, any
+   * thread's upkeep gives its memory back meanwhile (remote_huge.c). */
   if (!block_claim_remote(block)) {
     free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
     return;
   }
-  size_t page_size = ta_sysinfo()->page_size;
-  if (segment->huge_size > page_size) ta_segment_purge_huge(segment, (uint8_t *)ptr + page_size);
+  uint64_t now = ta_clock_ms();
+  ta_remote_huge_add(segment, now);
   free_remote(segment, page, block);
+  ta_remote_huge_purge_due(now, false);
 }
 
 bool ta_heap_block_is_free(ta_heap_t *heap, ta_page_t *page, const ta_block_t *block) {

@@ -107,10 +107,16 @@ typedef struct ta_segment {
   size_t size;         /* bytes, a multiple of TA_SEGMENT_SIZE */
   size_t header_size;  /* bytes before the first page's area */
   size_t huge_size;    /* usable bytes of the block, for huge segments */
-  /* A huge block in arena slots freed through another heap: the freeing
-   * thread decommitted (not purged) all of it but its first OS page, so the
-   * owner gives the slots back decommitted. */
+  /* A huge block in arena slots freed through another heap and left to wait
+   * past the purge delay: all of it but its first OS page was decommitted
+   * (not purged), so the owner gives the slots back decommitted. */
   bool huge_decommitted;
+  /* A huge block freed through another heap, until its owner takes it: on
+   * the list of remote_huge.c, since when, and whether it still is (read by
+   * the owner without the list's lock). */
+  ta_list_node_t remote_node;
+  uint64_t remote_freed_at;
+  TA_ATOMIC(bool) remote_listed;
   ta_segment_source_t source;
   ta_list_node_t heap_node; /* in the heap's list of all its segments */
   ta_list_node_t free_node; /* in the heap's list of segments with free pages */

@@ -9,6 +9,7 @@
 #include "alloc/layout.h"
 #include "alloc/segment_map.h"
 #include "alloc/os_memory.h"
+#include "alloc/remote_huge.h"
 #include "tinyalloc/mapper.h"
 #include "tinyalloc/sysinfo.h"
 
@@ -169,6 +170,7 @@ void *ta_huge_alloc(ta_heap_t *heap, size_t size, size_t align, ta_error_t *err)
 }
 
 void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment) {
+  if (segment->kind == TA_PAGE_HUGE) ta_remote_huge_remove(segment);
   ta_list_remove(&heap->segments, &segment->heap_node);
   atomic_fetch_sub_explicit(&held[segment->kind], 1, memory_order_relaxed);
   atomic_fetch_sub_explicit(&held_bytes, segment->size, memory_order_relaxed);

@@ -161,15 +161,18 @@ TEST(HeapMapper, AHugeBlockFreedThroughAnotherHeapIsReturnedByItsOwner) {
 }
 
 // Where the mapper cannot purge (Windows), a huge block from the arena freed
-// through another heap is decommitted but its first page; when the OS then
-// refuses to decommit the rest as the owner gives the slots back, they are
-// neither committed nor decommitted, so the next block there must commit
-// them again (found by fault_fuzz: a write fault in a fresh page).
+// through another heap and not taken back by its owner within the purge
+// delay (0 here) is decommitted but its first page; when the OS then refuses
+// to decommit the rest as the owner gives the slots back, they are neither
+// committed nor decommitted, so the next block there must commit them again
+// (found by fault_fuzz: a write fault in a fresh page).
 TEST(HeapMapper, SlotsLeftPartlyDecommittedAreCommittedBeforeReuse) {
   ta_mapper_t decommitting = *ta_mapper_default();
   decommitting.purge = nullptr;
   ta_failing_mapper_t *failing = ta_failing_mapper_new(&decommitting);
   ASSERT_NE(failing, nullptr);
+  const long long delay = ta_option_get(TA_OPTION_PURGE_DELAY_MS);
+  ASSERT_EQ(ta_option_set(TA_OPTION_PURGE_DELAY_MS, 0), TA_OK);
   {
     MapperScope scope(ta_failing_mapper_table(failing));
     ta_heap_t *owner = ta_heap_new();
@@ -199,6 +202,7 @@ TEST(HeapMapper, SlotsLeftPartlyDecommittedAreCommittedBeforeReuse) {
     ta_heap_destroy(owner);
     ta_trim();
   }
+  ta_option_set(TA_OPTION_PURGE_DELAY_MS, delay);
   ta_failing_mapper_free(failing);
 }
 
