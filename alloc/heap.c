@@ -23,6 +23,7 @@
 #include "alloc/stats.h"
 #include "alloc/test_hook.h"
 #include "tinyalloc/clock.h"
+#include "tinyalloc/mapper.h"
 #include "tinyalloc/os_thread.h"
 #include "tinyalloc/sysinfo.h"
 
@@ -76,7 +77,7 @@ static void page_to_full(ta_heap_t *heap, ta_page_t *page) {
  * it is empty too. */
 static void page_retire(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page) {
   queue_remove(heap, page);
-  if (ta_segment_return_page(segment, page)) {
+  if (ta_segment_return_page(segment, page, ta_clock_ms())) {
     ta_segment_free(heap, segment);
   } else if (!segment->in_free_list && segment->kind < TA_PAGE_LARGE) {
     ta_list_push_back(&heap->free_segments[segment->kind], &segment->free_node);
@@ -253,6 +254,22 @@ static void heap_sweep(ta_heap_t *heap, bool everything) {
  * their segments (and the segments to the arena) even in a heap that only
  * frees and allocates again. */
 #define TA_SLOW_ALLOCS_PER_UPKEEP 16
+/* Purges the free pages of the heap's segments that have been free for the
+ * purge delay. Where the mapper cannot purge they stay as they are: a
+ * decommit would need a commit before the page is used again. */
+static void heap_purge_free_pages(ta_heap_t *heap, uint64_t now) {
+  if (!ta_os_can_purge()) return;
+  uint64_t delay = (uint64_t)ta_options_value(TA_OPTION_PURGE_DELAY_MS);
+  for (int kind = TA_PAGE_SMALL; kind <= TA_PAGE_MEDIUM; kind++) {
+    for (ta_list_node_t *node = heap->free_segments[kind].head; node != NULL; node = node->next) {
+      ta_segment_t *segment = TA_CONTAINER_OF(node, ta_segment_t, free_node);
+      if (segment->resident_free_pages != 0 && segment->resident_free_since + delay <= now) {
+        ta_segment_purge_free_pages(segment);
+      }
+    }
+  }
+}
+
 static void heap_maintain(ta_heap_t *heap) {
   uint64_t now = ta_clock_ms();
   if (now >= heap->next_sweep_ms) {
@@ -263,6 +280,7 @@ static void heap_maintain(ta_heap_t *heap) {
       heap_sweep(heap, false);
     }
     ta_abandoned_reclaim(1);
+    heap_purge_free_pages(heap, now);
   }
   ta_remote_huge_purge_due(now, false);
   ta_arena_purge_due(now);
@@ -276,6 +294,7 @@ void ta_heap_collect(ta_heap_t *heap) {
   ta_heap_take_remote(heap);
   heap_sweep(heap, true);
   uint64_t now = ta_clock_ms();
+  heap_purge_free_pages(heap, now);
   ta_remote_huge_purge_due(now, false);
   ta_arena_purge_due(now);
 }

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "alloc/os_memory.h"
 #include "alloc/segment_map.h"
 #include "tinyalloc/sysinfo.h"
 
@@ -59,16 +60,57 @@ void ta_segment_init(ta_segment_t *segment, struct ta_heap *heap, ta_page_kind_t
 }
 
 ta_page_t *ta_segment_take_page(ta_segment_t *segment) {
-  unsigned index = (unsigned)__builtin_ctzll(segment->free_pages);
-  segment->free_pages &= ~(UINT64_C(1) << index);
+  uint64_t warm = segment->free_pages & ~segment->purged_free_pages;
+  unsigned index = (unsigned)__builtin_ctzll(warm != 0 ? warm : segment->free_pages);
+  uint64_t bit = UINT64_C(1) << index;
+  segment->free_pages &= ~bit;
+  segment->resident_free_pages &= ~bit;
   segment->pages_in_use++;
   ta_page_t *page = &segment->pages[index];
+  if (segment->purged_free_pages & bit) {
+    segment->purged_free_pages &= ~bit;
+    ta_mem_reuse_purged(ta_page_area_size(segment, page));
+  }
   page->in_use = true;
   return page;
 }
 
-bool ta_segment_return_page(ta_segment_t *segment, ta_page_t *page) {
+/* Pages [first, end) of the segment, as a bit mask. */
+static uint64_t page_bits(unsigned first, unsigned end) {
+  uint64_t run = (end - first == 64) ? ~UINT64_C(0) : (UINT64_C(1) << (end - first)) - 1;
+  return run << first;
+}
+
+void ta_segment_purge_free_pages(ta_segment_t *segment) {
+  uint64_t todo = segment->resident_free_pages & segment->free_pages;
+  while (todo != 0) {
+    unsigned first = (unsigned)__builtin_ctzll(todo);
+    unsigned end = first + 1;
+    while (end < segment->page_count && ((todo >> end) & 1)) end++;
+    ta_page_t *last = &segment->pages[end - 1];
+    uint8_t *from = segment->pages[first].area;
+    size_t bytes = (size_t)(last->area + ta_page_area_size(segment, last) - from);
+    bool still_committed;
+    if (ta_mem_purge(from, bytes, &still_committed) == TA_OK && still_committed) {
+      segment->purged_free_pages |= page_bits(first, end);
+    }
+    todo &= ~page_bits(first, end);
+  }
+  segment->resident_free_pages = 0;
+}
+
+size_t ta_segment_purged_free_bytes(const ta_segment_t *segment) {
+  size_t bytes = 0;
+  for (uint64_t bits = segment->purged_free_pages; bits != 0; bits &= bits - 1) {
+    bytes += ta_page_area_size(segment, &segment->pages[__builtin_ctzll(bits)]);
+  }
+  return bytes;
+}
+
+bool ta_segment_return_page(ta_segment_t *segment, ta_page_t *page, uint64_t now) {
   unsigned index = (unsigned)(page - segment->pages);
+  if (segment->resident_free_pages == 0) segment->resident_free_since = now;
+  segment->resident_free_pages |= UINT64_C(1) << index;
   page->in_use = false;
   page->in_full = false;
   page->free = NULL;

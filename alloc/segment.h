@@ -121,6 +121,12 @@ typedef struct ta_segment {
   ta_list_node_t heap_node; /* in the heap's list of all its segments */
   ta_list_node_t free_node; /* in the heap's list of segments with free pages */
   bool in_free_list;
+  /* Free pages whose memory is still resident, since when the first of them
+   * is free; and free pages purged (still committed), counted committed
+   * again when taken. */
+  uint64_t resident_free_pages;
+  uint64_t resident_free_since;
+  uint64_t purged_free_pages;
   ta_page_t pages[TA_SEGMENT_MAX_PAGES];
 } ta_segment_t;
 
@@ -173,11 +179,22 @@ ta_segment_t *ta_segment_lookup(const void *ptr);
 void ta_segment_init(ta_segment_t *segment, struct ta_heap *heap, ta_page_kind_t kind,
                      size_t size);
 
-/* Takes a free page of the segment (which must have one). */
+/* Takes a free page of the segment (which must have one), one still
+ * resident if there is any. */
 ta_page_t *ta_segment_take_page(ta_segment_t *segment);
 
-/* Gives a page back to its segment. Returns true if the segment is now empty. */
-bool ta_segment_return_page(ta_segment_t *segment, ta_page_t *page);
+/* Gives a page back to its segment at time `now` (ta_clock_ms). Returns true
+ * if the segment is now empty. */
+bool ta_segment_return_page(ta_segment_t *segment, ta_page_t *page, uint64_t now);
+
+/* Purges the memory of the segment's free pages still resident, one call per
+ * run of adjacent pages; they stay committed, so only where the mapper can
+ * purge (ta_os_can_purge). */
+void ta_segment_purge_free_pages(ta_segment_t *segment);
+
+/* Bytes of the segment's free pages that were purged: committed again, for
+ * the books, when the segment goes back whole. */
+size_t ta_segment_purged_free_bytes(const ta_segment_t *segment);
 
 /* Clears the segment's marks in the segment map, before its memory goes away. */
 void ta_segment_unmap(ta_segment_t *segment);

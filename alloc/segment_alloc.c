@@ -178,6 +178,8 @@ void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment) {
     ta_list_remove(&heap->free_segments[segment->kind], &segment->free_node);
     segment->in_free_list = false;
   }
+  /* Whole again for the books: the arena purges or releases it whole. */
+  if (segment->purged_free_pages != 0) ta_mem_reuse_purged(ta_segment_purged_free_bytes(segment));
   ta_segment_source_t source = segment->source;
   bool decommitted = segment->huge_decommitted;
   ta_segment_unmap(segment);

@@ -245,6 +245,46 @@ TEST_P(PurgeTest, AHugeBlockItsOwnerTakesBackInTimeIsReusedWithNoSystemCall) {
   ta_heap_destroy(owner);
 }
 
+// Pages left free inside a segment still in use go back once the delay has
+// passed, where the mapper can purge (they stay committed, so reuse needs no
+// call); a decommitting mapper keeps them, since using one again would then
+// take a commit.
+TEST_P(PurgeTest, FreePagesOfASegmentInUseGoBackAfterTheDelayWhereTheMapperCanPurge) {
+  ta_heap_t *heap = ta_heap_new();
+  ASSERT_NE(heap, nullptr);
+  SmallWork(heap, 1000);
+  std::vector<void *> blocks(2000);  // about 2 MiB: 32 pages of one segment
+  for (void *&p : blocks) {
+    p = ta_heap_alloc(heap, Layout(1024));
+    ASSERT_NE(p, nullptr);
+    std::memset(p, 0x5a, 1024);
+  }
+  const size_t full = Held();
+  // The last block keeps its page, and so the segment, in use.
+  for (size_t i = 0; i + 1 < blocks.size(); i++) ta_heap_free(heap, blocks[i], Layout(1024));
+  SmallWork(heap, 100000);
+  EXPECT_GE(Held(), full) << "kept while the delay runs";
+  const size_t commits = ta_counting_mapper_stats(cm_).calls[TA_MAPPER_COMMIT];
+  clock_now += 100;
+  SmallWork(heap, 100000);
+  if (GetParam() == Base::kPurging) {
+    EXPECT_LE(Held() + (size_t)3 * kMiB / 2, full) << "full " << full / 1024 << " KiB";
+  } else {
+    EXPECT_GE(Held(), full);
+  }
+  // Used again: no commit, and the old bytes are gone where they went back.
+  for (size_t i = 0; i + 1 < blocks.size(); i++) {
+    blocks[i] = ta_heap_alloc(heap, Layout(1024));
+    ASSERT_NE(blocks[i], nullptr);
+    if (GetParam() == Base::kPurging && i > 100 && i < 1800) {
+      ASSERT_EQ(static_cast<unsigned char *>(blocks[i])[512], 0) << i;
+    }
+  }
+  EXPECT_EQ(ta_counting_mapper_stats(cm_).calls[TA_MAPPER_COMMIT], commits);
+  for (void *p : blocks) ta_heap_free(heap, p, Layout(1024));
+  ta_heap_destroy(heap);
+}
+
 // Slots purged after the delay are reused as they are, reading as zero;
 // decommitted ones are committed again first.
 TEST_P(PurgeTest, SlotsGivenBackAreReusedEmpty) {
