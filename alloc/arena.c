@@ -41,6 +41,9 @@ static TA_ATOMIC(int) region_limit; /* regions at or above this were never set u
 /* Free slots still committed, kept for reuse: bounded by
  * TA_OPTION_RETAIN_BYTES, decommitted once TA_OPTION_PURGE_DELAY_MS old. */
 static TA_ATOMIC(size_t) retained_slots;
+/* Free slots purged but still committed: while there are none, a take need
+ * not look at the purged bits. */
+static TA_ATOMIC(size_t) purged_slots;
 /* When the oldest retained slot is due for purging (UINT64_MAX: none is
  * retained), so that checking costs one load until then. */
 static TA_ATOMIC(uint64_t) next_purge_due = UINT64_MAX;
@@ -120,28 +123,29 @@ static bool try_take(size_t slots, void **out, ta_arena_span_t *span) {
   return false;
 }
 
-/* The slots just taken are in use: purged ones are counted committed again,
- * retained ones no longer retained. */
-static void taken_in_use(const ta_arena_span_t *span, size_t kept, size_t purged) {
-  ta_region_t *r = &regions[span->region];
+/* The slots just taken are in use: the purged ones among them (none while
+ * purged_slots is 0) are counted committed again, not purged; returns how
+ * many. */
+static size_t taken_purged(const ta_arena_span_t *span) {
+  if (atomic_load_explicit(&purged_slots, memory_order_relaxed) == 0) return 0;
+  size_t purged = ta_bitmap_clear(regions[span->region].purged, span->slot, span->slots);
   if (purged != 0) {
-    ta_bitmap_clear(r->purged, span->slot, span->slots);
+    atomic_fetch_sub_explicit(&purged_slots, purged, memory_order_relaxed);
     ta_mem_reuse_purged(purged * TA_SEGMENT_SIZE);
   }
-  if (kept != purged) atomic_fetch_sub_explicit(&retained_slots, kept - purged, memory_order_relaxed);
+  return purged;
 }
 
 /* Commits the slots just taken where they are not committed yet. */
 static ta_error_t commit_taken(void *mem, const ta_arena_span_t *span) {
   ta_region_t *r = &regions[span->region];
   size_t kept = 0;
-  size_t purged = 0;
   for (size_t s = span->slot; s < span->slot + span->slots; s++) {
     kept += ta_bitmap_is_set(r->committed, s);
-    purged += ta_bitmap_is_set(r->purged, s);
   }
   if (kept == span->slots) {
-    taken_in_use(span, kept, purged);
+    /* Retained slots were counted; purged ones were not. */
+    atomic_fetch_sub_explicit(&retained_slots, kept - taken_purged(span), memory_order_relaxed);
     return TA_OK;
   }
   /* One call for fresh slots; slot by slot (each counted once) when some
@@ -162,7 +166,9 @@ static ta_error_t commit_taken(void *mem, const ta_arena_span_t *span) {
     ta_bitmap_release(r->taken, span->slot, span->slots);
     return err;
   }
-  taken_in_use(span, kept, purged);
+  if (kept != 0) {
+    atomic_fetch_sub_explicit(&retained_slots, kept - taken_purged(span), memory_order_relaxed);
+  }
   return TA_OK;
 }
 
@@ -209,7 +215,8 @@ static void purge_flush(ta_purge_batch_t *batch) {
     if (ta_mem_purge((void *)(base + span.slot * TA_SEGMENT_SIZE), span.slots * TA_SEGMENT_SIZE,
                      &still_committed) == TA_OK) {
       if (still_committed) {
-        ta_bitmap_set(r->purged, span.slot, span.slots);
+        atomic_fetch_add_explicit(&purged_slots, ta_bitmap_set(r->purged, span.slot, span.slots),
+                                memory_order_relaxed);
       } else {
         ta_bitmap_clear(r->committed, span.slot, span.slots);
       }
@@ -314,7 +321,8 @@ void ta_arena_give(ta_arena_span_t span, bool partly_decommitted) {
     if (ta_mem_purge(mem, bytes, &still_committed) != TA_OK) {
       keep = true; /* refused: retained, and purged again when due */
     } else if (still_committed) {
-      ta_bitmap_set(r->purged, span.slot, span.slots);
+      atomic_fetch_add_explicit(&purged_slots, ta_bitmap_set(r->purged, span.slot, span.slots),
+                                memory_order_relaxed);
     } else {
       ta_bitmap_clear(r->committed, span.slot, span.slots);
     }
@@ -352,7 +360,8 @@ static void region_release_if_unused(int i) {
   }
   /* Every slot is free here, so the committed ones were all retained. */
   ta_bitmap_clear(r->committed, 0, nslots);
-  ta_bitmap_clear(r->purged, 0, nslots);
+  atomic_fetch_sub_explicit(&purged_slots, ta_bitmap_clear(r->purged, 0, nslots),
+                            memory_order_relaxed);
   atomic_fetch_sub_explicit(&retained_slots, committed_slots, memory_order_relaxed);
   atomic_store_explicit(&r->base, 0, memory_order_release);
   atomic_store_explicit(&r->state, REGION_EMPTY, memory_order_release); /* taken stays set */

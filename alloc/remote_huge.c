@@ -42,8 +42,7 @@ void ta_remote_huge_add(ta_segment_t *segment, uint64_t now) {
   ta_remote_huge_unlock();
 }
 
-void ta_remote_huge_remove(ta_segment_t *segment) {
-  if (!atomic_load_explicit(&segment->remote_listed, memory_order_acquire)) return;
+void ta_remote_huge_unlist(ta_segment_t *segment) {
   ta_remote_huge_lock();
   if (atomic_load_explicit(&segment->remote_listed, memory_order_relaxed)) {
     ta_list_remove(&pending, &segment->remote_node);

@@ -21,7 +21,12 @@ void ta_remote_huge_add(ta_segment_t *segment, uint64_t now);
 
 /* By the owner, before it frees the segment: takes it off the list if it is
  * still there. One atomic load when it is not. */
-void ta_remote_huge_remove(ta_segment_t *segment);
+void ta_remote_huge_unlist(ta_segment_t *segment);
+static inline void ta_remote_huge_remove(ta_segment_t *segment) {
+  if (atomic_load_explicit(&segment->remote_listed, memory_order_acquire)) {
+    ta_remote_huge_unlist(segment);
+  }
+}
 
 /* Gives back the memory of the blocks waiting since `delay` ms before now
  * (of all of them if `everything`). One atomic load when none is due. */
