@@ -301,15 +301,36 @@ bool ta_arena_purge_pending(void) {
   return atomic_load_explicit(&next_purge_due, memory_order_relaxed) != UINT64_MAX;
 }
 
-void ta_arena_give(ta_arena_span_t span, bool partly_decommitted) {
+static size_t retain_cap_slots(void) {
+  return (size_t)((uint64_t)ta_options_value(TA_OPTION_RETAIN_BYTES) / TA_SEGMENT_SIZE);
+}
+
+bool ta_arena_retain_reserve(size_t slots) {
+  size_t cap = retain_cap_slots();
+  size_t seen = atomic_load_explicit(&retained_slots, memory_order_relaxed);
+  do {
+    if (seen + slots > cap) return false;
+  } while (!atomic_compare_exchange_weak_explicit(&retained_slots, &seen, seen + slots,
+                                                  memory_order_relaxed, memory_order_relaxed));
+  return true;
+}
+
+bool ta_arena_retain_fits(size_t slots) { return slots <= retain_cap_slots(); }
+
+void ta_arena_retain_unreserve(size_t slots) {
+  atomic_fetch_sub_explicit(&retained_slots, slots, memory_order_relaxed);
+}
+
+void ta_arena_give(ta_arena_span_t span, ta_give_t how) {
+  bool partly_decommitted = how == TA_GIVE_PARTLY_DECOMMITTED;
   ta_region_t *r = &regions[span.region];
   uintptr_t base = atomic_load_explicit(&r->base, memory_order_acquire);
   void *mem = (void *)(base + span.slot * TA_SEGMENT_SIZE);
   size_t bytes = span.slots * TA_SEGMENT_SIZE;
   uint64_t now = ta_clock_ms();
   uint64_t delay = (uint64_t)ta_options_value(TA_OPTION_PURGE_DELAY_MS);
-  size_t cap = (size_t)((uint64_t)ta_options_value(TA_OPTION_RETAIN_BYTES) / TA_SEGMENT_SIZE);
-  bool keep = !partly_decommitted && delay != 0 &&
+  size_t cap = retain_cap_slots();
+  bool keep = how == TA_GIVE_KEEP && delay != 0 &&
               atomic_load_explicit(&retained_slots, memory_order_relaxed) + span.slots <= cap;
   if (partly_decommitted) {
     /* Never handed out as committed: booked decommitted even if the OS

@@ -41,14 +41,27 @@ typedef struct ta_arena_span {
  * Thread-safe. */
 ta_error_t ta_arena_take(size_t slots, void **out, ta_arena_span_t *span);
 
-/* Gives slots back. They stay committed for the purge delay, unless the delay
- * is zero or the retention budget is full: then their memory goes back to the
- * OS at once. Then purges what is due. Memory goes back purged where the
- * mapper can (still committed: the next take needs no commit), else
- * decommitted. The caller passes partly_decommitted when it decommitted part
- * of the slots itself: they are then decommitted and never kept as
+/* How slots come back (ta_arena_give). */
+typedef enum ta_give {
+  TA_GIVE_KEEP,   /* kept committed for the purge delay, if the budget allows */
+  TA_GIVE_PURGE,  /* free for the whole purge delay already: purged at once */
+  TA_GIVE_PARTLY_DECOMMITTED, /* the caller decommitted part: decommitted */
+} ta_give_t;
+
+/* Gives slots back. Kept ones stay committed for the purge delay, unless the
+ * delay is zero or the retention budget is full: then their memory goes back
+ * to the OS at once. Then purges what is due. Memory goes back purged where
+ * the mapper can (still committed: the next take needs no commit), else
+ * decommitted. Slots partly decommitted are decommitted and never kept as
  * committed, even if the OS refuses the decommit. */
-void ta_arena_give(ta_arena_span_t span, bool partly_decommitted);
+void ta_arena_give(ta_arena_span_t span, ta_give_t how);
+
+/* Counts `slots` kept committed outside the arena (the huge cache) against
+ * the retention budget: false, and nothing counted, if they do not fit. */
+bool ta_arena_retain_reserve(size_t slots);
+/* Whether `slots` would fit the budget if nothing else were retained. */
+bool ta_arena_retain_fits(size_t slots);
+void ta_arena_retain_unreserve(size_t slots);
 
 /* Purges the free slots whose purge delay has passed at `now` (a
  * ta_clock_ms() time). One atomic load when none is due. Thread-safe. */

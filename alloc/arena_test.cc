@@ -134,7 +134,7 @@ TEST_F(ArenaTest, SlotsAreAlignedCommittedAndDistinct) {
   ta_arena_stats(&stats);
   EXPECT_EQ(stats.slots_taken, 16u);
   EXPECT_GE(stats.slots_committed, 16u);
-  for (auto &t : taken) ta_arena_give(t.second, false);
+  for (auto &t : taken) ta_arena_give(t.second, TA_GIVE_KEEP);
   ta_arena_stats(&stats);
   EXPECT_EQ(stats.slots_taken, 0u);
 }
@@ -152,9 +152,9 @@ TEST_F(ArenaTest, ReturnedSlotsAreDecommittedOnceTheDelayHasPassed) {
   EXPECT_GE(stats.slots_committed, n);
   // Half given back at t=1000, half at t=1030.
   clock_now = 1000;
-  for (size_t i = 0; i < n / 2; i++) ta_arena_give(spans[i], false);
+  for (size_t i = 0; i < n / 2; i++) ta_arena_give(spans[i], TA_GIVE_KEEP);
   clock_now = 1030;
-  for (size_t i = n / 2; i < n; i++) ta_arena_give(spans[i], false);
+  for (size_t i = n / 2; i < n; i++) ta_arena_give(spans[i], TA_GIVE_KEEP);
   ta_arena_stats(&stats);
   EXPECT_EQ(stats.slots_retained, n);
   EXPECT_TRUE(ta_arena_purge_pending());
@@ -178,7 +178,7 @@ TEST_F(ArenaTest, AZeroDelayDecommitsAtOnce) {
   void *mem;
   ta_arena_span_t span;
   ASSERT_EQ(ta_arena_take(2, &mem, &span), TA_OK);
-  ta_arena_give(span, false);
+  ta_arena_give(span, TA_GIVE_KEEP);
   ta_arena_stats_t stats;
   ta_arena_stats(&stats);
   EXPECT_EQ(stats.slots_committed, 0u);
@@ -195,7 +195,7 @@ TEST_F(ArenaTest, RetentionNeverExceedsTheCap) {
   }
   ta_arena_stats_t stats;
   for (size_t i = 0; i < n; i++) {
-    ta_arena_give(spans[i], false);
+    ta_arena_give(spans[i], TA_GIVE_KEEP);
     ta_arena_stats(&stats);
     EXPECT_LE(stats.slots_retained, 3u) << "after " << i + 1 << " gives";
     EXPECT_LE(stats.slots_committed, 3u + (n - i - 1));  // retained + still taken
@@ -207,16 +207,16 @@ TEST_F(ArenaTest, RetentionNeverExceedsTheCap) {
   ASSERT_EQ(ta_arena_take(1, &mem, &span), TA_OK);
   ta_arena_stats(&stats);
   EXPECT_EQ(stats.slots_retained, 2u);
-  ta_arena_give(span, false);
+  ta_arena_give(span, TA_GIVE_KEEP);
 }
 
-TEST_F(ArenaTest, GivingWithDecommitNowReturnsMemoryAtOnce) {
+TEST_F(ArenaTest, GivingToPurgeReturnsMemoryAtOnce) {
   void *mem;
   ta_arena_span_t span;
   ASSERT_EQ(ta_arena_take(4, &mem, &span), TA_OK);
   ta_arena_stats_t before;
   ta_arena_stats(&before);
-  ta_arena_give(span, true);
+  ta_arena_give(span, TA_GIVE_PURGE);
   ta_arena_stats_t after;
   ta_arena_stats(&after);
   EXPECT_EQ(after.slots_committed + 4, before.slots_committed);
@@ -241,8 +241,8 @@ TEST_F(ArenaTest, TakeWaitsForARegionBeingSetUp) {
   EXPECT_TRUE(waited);
   EXPECT_EQ(RegionCount(), 1u);
   EXPECT_EQ(first.region, second.region);
-  ta_arena_give(first, false);
-  ta_arena_give(second, false);
+  ta_arena_give(first, TA_GIVE_KEEP);
+  ta_arena_give(second, TA_GIVE_KEEP);
 }
 
 // Regression: a take that found every free slot claimed for a moment by a
@@ -257,7 +257,7 @@ TEST_F(ArenaTest, TakeWaitsForAPurgeHoldingTheFreeSlots) {
     ta_arena_span_t span;
     ASSERT_EQ(ta_arena_take(1, &mem, &span), TA_OK);
     if (span.region != 0) {
-      ta_arena_give(span, true);
+      ta_arena_give(span, TA_GIVE_PURGE);
       break;
     }
     spans.push_back(span);
@@ -267,7 +267,7 @@ TEST_F(ArenaTest, TakeWaitsForAPurgeHoldingTheFreeSlots) {
   ASSERT_GT(spans.size(), 1u);
   ta_arena_span_t kept = spans.back();
   spans.pop_back();
-  for (auto &span : spans) ta_arena_give(span, false);
+  for (auto &span : spans) ta_arena_give(span, TA_GIVE_KEEP);
   bool waited = false;
   ta_arena_span_t taken = TakeWhileHeld(
       TA_TEST_PURGE_CLAIMED,
@@ -279,8 +279,8 @@ TEST_F(ArenaTest, TakeWaitsForAPurgeHoldingTheFreeSlots) {
   EXPECT_TRUE(waited);
   EXPECT_EQ(RegionCount(), 1u);
   EXPECT_EQ(taken.region, 0);
-  ta_arena_give(taken, false);
-  ta_arena_give(kept, false);
+  ta_arena_give(taken, TA_GIVE_KEEP);
+  ta_arena_give(kept, TA_GIVE_KEEP);
 }
 
 // Stress on top of the two above: many threads start together, each takes a
@@ -304,7 +304,7 @@ TEST_F(ArenaTest, ThreadsStartingTogetherShareRegions) {
     EXPECT_EQ(failures.load(), 0);
     // 16 + 32 + 64 slots: three regions hold 64 single slots.
     EXPECT_LE(RegionCount(), 3u);
-    for (auto &span : spans) ta_arena_give(span, false);
+    for (auto &span : spans) ta_arena_give(span, TA_GIVE_KEEP);
     ta_arena_trim();
   }
 }
@@ -336,7 +336,7 @@ TEST_F(ArenaTest, ConcurrentTakesNeverShareASlot) {
             std::lock_guard<std::mutex> lock(mu);
             for (size_t s = 0; s < old.second.slots; s++) owned.erase(old.first + s * TA_SEGMENT_SIZE);
           }
-          ta_arena_give(old.second, i % 2 == 0);
+          ta_arena_give(old.second, i % 2 == 0 ? TA_GIVE_PURGE : TA_GIVE_KEEP);
         }
       }
       for (auto &m : mine) {
@@ -344,7 +344,7 @@ TEST_F(ArenaTest, ConcurrentTakesNeverShareASlot) {
           std::lock_guard<std::mutex> lock(mu);
           for (size_t s = 0; s < m.second.slots; s++) owned.erase(m.first + s * TA_SEGMENT_SIZE);
         }
-        ta_arena_give(m.second, false);
+        ta_arena_give(m.second, TA_GIVE_KEEP);
       }
     });
   }

@@ -1,6 +1,6 @@
 /* The fork handlers (fork.h). Locks are taken in one order everywhere: the
  * arena's grower flag, the pool of abandoned heaps, the heap cache, the
- * registry, the list of remote huge frees;
+ * registry, the list of remote huge frees, the huge cache;
  * no code path holds one of them while taking another. */
 #include "alloc/fork.h"
 
@@ -9,6 +9,7 @@
 #include "alloc/atomic.h"
 #include "alloc/heap.h"
 #include "alloc/heap_registry.h"
+#include "alloc/huge_cache.h"
 #include "alloc/remote_huge.h"
 #include "tinyalloc/os_thread.h"
 
@@ -18,9 +19,11 @@ static void prepare(void) {
   ta_heap_cache_lock();
   ta_heap_registry_lock();
   ta_remote_huge_lock();
+  ta_huge_cache_lock();
 }
 
 static void parent(void) {
+  ta_huge_cache_unlock();
   ta_remote_huge_unlock();
   ta_heap_registry_unlock();
   ta_heap_cache_unlock();
@@ -29,6 +32,7 @@ static void parent(void) {
 }
 
 static void child(void) {
+  ta_huge_cache_unlock();
   ta_remote_huge_unlock();
   ta_heap_registry_unlock();
   ta_heap_cache_unlock();

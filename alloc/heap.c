@@ -12,6 +12,7 @@
 #include "alloc/fixed_array.h"
 #include "alloc/fork.h"
 #include "alloc/heap_registry.h"
+#include "alloc/huge_cache.h"
 #include "alloc/layout.h"
 #include "alloc/options.h"
 #include "alloc/os_memory.h"
@@ -195,6 +196,7 @@ void ta_trim(void) {
   while ((heap = heap_cache_take()) != NULL) ta_mem_unmap(heap, heap_bytes());
   ta_heap_registry_trim();
   ta_remote_huge_purge_due(ta_clock_ms(), true);
+  ta_huge_cache_purge_due(ta_clock_ms(), true);
   ta_arena_trim();
 }
 
@@ -283,6 +285,7 @@ static void heap_maintain(ta_heap_t *heap) {
     heap_purge_free_pages(heap, now);
   }
   ta_remote_huge_purge_due(now, false);
+  ta_huge_cache_purge_due(now, false);
   ta_arena_purge_due(now);
 }
 
@@ -296,6 +299,7 @@ void ta_heap_collect(ta_heap_t *heap) {
   uint64_t now = ta_clock_ms();
   heap_purge_free_pages(heap, now);
   ta_remote_huge_purge_due(now, false);
+  ta_huge_cache_purge_due(now, false);
   ta_arena_purge_due(now);
 }
 

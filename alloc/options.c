@@ -17,7 +17,7 @@ typedef struct option_desc {
 
 static const option_desc_t descs[TA_OPTION_COUNT] = {
     [TA_OPTION_PURGE_DELAY_MS] = {"TINYALLOC_PURGE_DELAY_MS", 10, false},
-    [TA_OPTION_RETAIN_BYTES] = {"TINYALLOC_RETAIN_BYTES", 64LL << 20, true},
+    [TA_OPTION_RETAIN_BYTES] = {"TINYALLOC_RETAIN_BYTES", 128LL << 20, true},
     [TA_OPTION_SHOW_STATS] = {"TINYALLOC_SHOW_STATS", 0, false},
     [TA_OPTION_VERBOSE] = {"TINYALLOC_VERBOSE", 0, false},
 };
@@ -73,8 +73,8 @@ static void read_environment(void) {
   }
 }
 
-static void options_ready(void) {
-  if (atomic_load_explicit(&state, memory_order_acquire) == OPTIONS_READY) return;
+/* Apart from options_ready: the huge block paths read options on every call. */
+static __attribute__((noinline)) void options_read_once(void) {
   int expected = OPTIONS_UNREAD;
   if (atomic_compare_exchange_strong_explicit(&state, &expected, OPTIONS_READING,
                                               memory_order_acq_rel, memory_order_acquire)) {
@@ -83,6 +83,12 @@ static void options_ready(void) {
     return;
   }
   while (atomic_load_explicit(&state, memory_order_acquire) != OPTIONS_READY) ta_os_yield();
+}
+
+static inline void options_ready(void) {
+  if (__builtin_expect(atomic_load_explicit(&state, memory_order_acquire) != OPTIONS_READY, 0)) {
+    options_read_once();
+  }
 }
 
 long long ta_options_value(ta_option_t option) {

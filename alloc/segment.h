@@ -111,6 +111,9 @@ typedef struct ta_segment {
    * past the purge delay: all of it but its first OS page was decommitted
    * (not purged), so the owner gives the slots back decommitted. */
   bool huge_decommitted;
+  /* Any of a huge block's memory given back after a free through another
+   * heap (purged or decommitted): not kept whole in the huge cache. */
+  bool huge_given_back;
   /* A huge block freed through another heap, until its owner takes it: on
    * the list of remote_huge.c, since when, and whether it still is (read by
    * the owner without the list's lock). */

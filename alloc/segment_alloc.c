@@ -6,6 +6,7 @@
 
 #include "alloc/arena.h"
 #include "alloc/atomic.h"
+#include "alloc/huge_cache.h"
 #include "alloc/layout.h"
 #include "alloc/segment_map.h"
 #include "alloc/os_memory.h"
@@ -90,10 +91,15 @@ typedef struct huge_placement {
   ta_segment_source_t source;
 } huge_placement_t;
 
+/* Bytes a huge segment's header takes before the block. */
+static size_t huge_header_size(void) {
+  size_t page = ta_sysinfo()->page_size;
+  return ta_align_up(sizeof(ta_segment_t), TA_SEGMENT_HEADER_ALIGN > page ? TA_SEGMENT_HEADER_ALIGN : page);
+}
+
 static ta_error_t huge_map(size_t size, size_t align, huge_placement_t *out) {
   const ta_sysinfo_t *sys = ta_sysinfo();
-  size_t header = TA_SEGMENT_HEADER_ALIGN > sys->page_size ? TA_SEGMENT_HEADER_ALIGN : sys->page_size;
-  header = ta_align_up(sizeof(ta_segment_t), header);
+  size_t header = huge_header_size();
   size_t block_size = size == 0 ? sys->page_size : ta_align_up(size, sys->page_size);
   if (block_size < size) return TA_ERR_OUT_OF_MEMORY;
   uint8_t *base = NULL;
@@ -145,32 +151,57 @@ static ta_error_t huge_map(size_t size, size_t align, huge_placement_t *out) {
   return TA_OK;
 }
 
+/* A segment of the huge cache that fits the block, or NULL. */
+static ta_segment_t *huge_cached(size_t size, size_t align) {
+  if (align >= TA_SEGMENT_SIZE) return NULL;
+  size_t block_off = ta_align_up(huge_header_size(), align);
+  size_t block_size = size == 0 ? ta_sysinfo()->page_size : ta_align_up(size, ta_sysinfo()->page_size);
+  size_t total = ta_align_up(block_off + block_size, TA_SEGMENT_SIZE);
+  if (block_size < size || total < block_size) return NULL;
+  return ta_huge_cache_take(total, block_off, block_size);
+}
+
 void *ta_huge_alloc(ta_heap_t *heap, size_t size, size_t align, ta_error_t *err) {
-  huge_placement_t at;
-  *err = huge_map(size, align, &at);
-  if (*err != TA_OK) return NULL;
-  ta_segment_t *segment = at.segment;
-  uint8_t *block = at.block;
-  ta_segment_init(segment, heap, TA_PAGE_HUGE, ta_align_up(at.committed_end, TA_SEGMENT_SIZE));
-  segment->source = at.source;
-  segment->huge_size = (size_t)(((uint8_t *)segment + at.committed_end) - block);
-  ta_page_t *page = ta_segment_take_page(segment);
-  page->area = block;
-  page->used = 1;
+  ta_segment_t *segment = huge_cached(size, align);
+  ta_page_t *page;
+  if (segment != NULL) {
+    segment->heap = heap;
+    page = &segment->pages[0];
+    page->in_use = true;
+  } else {
+    huge_placement_t at;
+    *err = huge_map(size, align, &at);
+    if (*err != TA_OK) return NULL;
+    segment = at.segment;
+    ta_segment_init(segment, heap, TA_PAGE_HUGE, ta_align_up(at.committed_end, TA_SEGMENT_SIZE));
+    segment->source = at.source;
+    segment->huge_size = (size_t)(((uint8_t *)segment + at.committed_end) - at.block);
+    page = ta_segment_take_page(segment);
+    page->area = at.block;
+    page->used = 1;
+    if (((uintptr_t)at.block & ~(uintptr_t)TA_SEGMENT_MASK) != (uintptr_t)segment) {
+      ta_segment_map_set((uintptr_t)at.block, TA_CHUNK_AFTER_HEADER);
+    }
+  }
   page->in_full = true;
   /* A remote free of the block goes to the heap's remote_blocks. */
   atomic_store_explicit(&page->remote_free, TA_REMOTE_WATCHED, memory_order_relaxed);
-  ((ta_block_t *)(void *)block)->free_mark = 0; /* the slot may hold an old mark */
-  if (((uintptr_t)block & ~(uintptr_t)TA_SEGMENT_MASK) != (uintptr_t)segment) {
-    ta_segment_map_set((uintptr_t)block, TA_CHUNK_AFTER_HEADER);
-  }
+  ((ta_block_t *)(void *)page->area)->free_mark = 0; /* the slot may hold an old mark */
   segment_list(heap, segment);
   ta_list_push_back(&heap->full, &page->queue_node);
-  return block;
+  return page->area;
 }
 
 void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment) {
-  if (segment->kind == TA_PAGE_HUGE) ta_remote_huge_remove(segment);
+  bool cacheable = false;
+  if (segment->kind == TA_PAGE_HUGE) {
+    ta_remote_huge_remove(segment);
+    /* Whole and laid out as a fresh one would be: not given back in part
+     * by a remote free, block in the first chunk. */
+    cacheable = !segment->huge_given_back &&
+                ((uintptr_t)segment->pages[0].area & ~(uintptr_t)TA_SEGMENT_MASK) ==
+                    (uintptr_t)segment;
+  }
   ta_list_remove(&heap->segments, &segment->heap_node);
   atomic_fetch_sub_explicit(&held[segment->kind], 1, memory_order_relaxed);
   atomic_fetch_sub_explicit(&held_bytes, segment->size, memory_order_relaxed);
@@ -178,6 +209,14 @@ void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment) {
     ta_list_remove(&heap->free_segments[segment->kind], &segment->free_node);
     segment->in_free_list = false;
   }
+  if (cacheable) {
+    segment->pages[0].in_use = false; /* a free of the block now is refused */
+    if (ta_huge_cache_put(segment)) return;
+  }
+  ta_segment_release(segment, false);
+}
+
+void ta_segment_release(ta_segment_t *segment, bool expired) {
   /* Whole again for the books: the arena purges or releases it whole. */
   if (segment->purged_free_pages != 0) ta_mem_reuse_purged(ta_segment_purged_free_bytes(segment));
   ta_segment_source_t source = segment->source;
@@ -187,12 +226,15 @@ void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment) {
   if (source.direct) {
     ta_mem_release(source.u.mapping.base, source.u.mapping.size, source.u.mapping.committed);
   } else {
-    ta_arena_give(source.u.span, decommitted);
+    ta_arena_give(source.u.span, decommitted ? TA_GIVE_PARTLY_DECOMMITTED
+                                 : expired   ? TA_GIVE_PURGE
+                                             : TA_GIVE_KEEP);
   }
 }
 
 void ta_segment_purge_huge(ta_segment_t *segment, uint8_t *from) {
   size_t bytes = (size_t)(segment->pages[0].area + segment->huge_size - from);
+  segment->huge_given_back = true;
   if (segment->source.direct) {
     bool still_committed;
     /* Counted purged either way: no longer in the mapping's committed bytes. */

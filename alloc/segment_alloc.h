@@ -28,8 +28,14 @@ size_t ta_segments_held(ta_page_kind_t kind);
 /* Their bytes (segment sizes, huge ones included). */
 size_t ta_segment_bytes_held(void);
 
-/* Unlists the segment from heap and returns its memory. */
+/* Unlists the segment from heap and returns its memory: a huge one whole to
+ * the huge cache if it takes it, else to the arena or the OS. */
 void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment);
+
+/* Returns the memory of a segment no heap lists to the arena or the OS;
+ * `expired`: it has been free for the purge delay already (the arena then
+ * purges it at once rather than keep it for another delay). */
+void ta_segment_release(ta_segment_t *segment, bool expired);
 
 #ifdef __cplusplus
 }

@@ -285,6 +285,39 @@ TEST_P(PurgeTest, FreePagesOfASegmentInUseGoBackAfterTheDelayWhereTheMapperCanPu
   ta_heap_destroy(heap);
 }
 
+// A freed huge block is kept whole for the next one of its size, from any
+// heap: no system call, the same address; a second free of it is refused
+// while it waits. Past the delay it goes back like any free memory.
+TEST_P(PurgeTest, AFreedHugeBlockIsReusedByTheNextOfItsSizeWithNoSystemCall) {
+  ta_heap_t *first = ta_heap_new();
+  ta_heap_t *second = ta_heap_new();
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  SmallWork(first, 1000);
+  const size_t baseline = Held();
+  for (size_t size : {1 * kMiB, 8 * kMiB, 40 * kMiB}) {  // arena slots, and mapped on its own
+    void *p = ta_heap_alloc(first, Layout(size));
+    ASSERT_NE(p, nullptr);
+    ta_heap_free(first, p, Layout(size));
+    ta_heap_free(first, p, Layout(size));
+    EXPECT_EQ(ta_heap_last_error(first), TA_ERR_INVALID_POINTER) << "a double free while kept";
+    const ta_counting_stats_t before = ta_counting_mapper_stats(cm_);
+    void *q = ta_heap_alloc(second, Layout(size - 4096));
+    EXPECT_EQ(q, p) << size / kMiB << " MiB";
+    const ta_counting_stats_t after = ta_counting_mapper_stats(cm_);
+    for (int op = 0; op < TA_MAPPER_OP_COUNT; op++) {
+      EXPECT_EQ(after.calls[op], before.calls[op]) << "mapper function " << op;
+    }
+    ta_heap_free(second, q, Layout(size - 4096));
+  }
+  EXPECT_GE(Held(), baseline + 40 * kMiB) << "kept while the delay runs";
+  clock_now += 100;
+  SmallWork(first, 100000);
+  EXPECT_LE(Held(), baseline + 4 * kMiB);
+  ta_heap_destroy(second);
+  ta_heap_destroy(first);
+}
+
 // Slots purged after the delay are reused as they are, reading as zero;
 // decommitted ones are committed again first.
 TEST_P(PurgeTest, SlotsGivenBackAreReusedEmpty) {
@@ -297,7 +330,7 @@ TEST_P(PurgeTest, SlotsGivenBackAreReusedEmpty) {
   std::memset(p, 0x5a, size);
   ta_heap_free(heap, p, Layout(size));
   clock_now += 100;
-  SmallWork(heap, 1000);
+  SmallWork(heap, 100000);
   const ta_counting_stats_t before = ta_counting_mapper_stats(cm_);
   void *q = ta_heap_alloc(heap, Layout(size));
   ASSERT_EQ(q, p) << "the same slots, first fit";

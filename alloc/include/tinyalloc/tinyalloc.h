@@ -194,9 +194,11 @@ typedef enum ta_option {
    * thread that allocates does so regularly), or by ta_heap_collect or
    * ta_trim. */
   TA_OPTION_PURGE_DELAY_MS,
-  /* TINYALLOC_RETAIN_BYTES (default 67108864, 64 MiB; suffixes K, M and G
+  /* TINYALLOC_RETAIN_BYTES (default 134217728, 128 MiB; suffixes K, M and G
    * multiply by 1024, 1024^2, 1024^3): the most free memory kept committed
-   * for reuse; memory freed beyond it is purged at once. */
+   * for reuse (free segments, and huge blocks kept whole for the next one of
+   * their size); memory freed beyond it is purged at once. 128 MiB holds a
+   * 64 MiB buffer freed and allocated again, for at most the purge delay. */
   TA_OPTION_RETAIN_BYTES,
   /* TINYALLOC_SHOW_STATS (default 0): 1 prints ta_stats_print's process-wide
    * report to stderr at exit (registered when the first heap is made). */
