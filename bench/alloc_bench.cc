@@ -5,7 +5,9 @@
 //   alloc_bench [--scale=smoke|quick|full] [--benchmark_* flags]
 //   alloc_bench --rss churn|frag ALLOCATOR [--scale=...]   (rss.h)
 //
-// Every benchmark is named WORKLOAD/ALLOCATOR and reports the counter
+// Every benchmark is named WORKLOAD/ALLOCATOR, or malloc:WORKLOAD/ALLOCATOR
+// for the workload through the allocator's malloc family (ThroughMalloc in
+// allocators.h), and reports the counter
 // ops_per_iter: ns/op = real_time / ops_per_iter. An op is one allocation and
 // its free, except in bulk_* (one block freed) and churn_latency (counters
 // p50_ns, p99_ns, p999_ns, max_ns of single allocations).
@@ -368,28 +370,30 @@ benchmark::internal::Benchmark *Add(const std::string &workload, Fn fn, Args... 
   return benchmark::RegisterBenchmark(name.c_str(), fn, args...);
 }
 
-// Registers every workload, each on every allocator, in table order.
-void RegisterAll(const Scale &scale) {
+// Registers every workload, each on every allocator (as Wrap<A>), in table
+// order, named PREFIX+WORKLOAD/ALLOCATOR.
+template <template <class> class Wrap>
+void RegisterSet(const Scale &scale, const std::string &prefix) {
   for (size_t size : {8, 64, 512, 4096, 32768}) {
     ForEachAllocator([&](auto tag) {
-      using A = typename decltype(tag)::type;
-      Add<A>("pair_" + std::to_string(size), Pair<A>, size);
+      using A = Wrap<typename decltype(tag)::type>;
+      Add<A>(prefix + "pair_" + std::to_string(size), Pair<A>, size);
     });
   }
   ForEachAllocator([&](auto tag) {
-    using A = typename decltype(tag)::type;
-    Add<A>("churn", Churn<A>);
+    using A = Wrap<typename decltype(tag)::type>;
+    Add<A>(prefix + "churn", Churn<A>);
   });
   for (size_t align : {64, 512, 4096}) {
     ForEachAllocator([&](auto tag) {
-      using A = typename decltype(tag)::type;
-      Add<A>("aligned_" + std::to_string(align), Aligned<A>, align);
+      using A = Wrap<typename decltype(tag)::type>;
+      Add<A>(prefix + "aligned_" + std::to_string(align), Aligned<A>, align);
     });
   }
   for (size_t mib : {1, 8, 64}) {
     ForEachAllocator([&](auto tag) {
-      using A = typename decltype(tag)::type;
-      Add<A>("large_" + std::to_string(mib) + "m", Large<A>, mib << 20);
+      using A = Wrap<typename decltype(tag)::type>;
+      Add<A>(prefix + "large_" + std::to_string(mib) + "m", Large<A>, mib << 20);
     });
   }
   for (size_t live : {size_t{64} << 10, size_t{256} << 10, size_t{1} << 20}) {
@@ -397,34 +401,42 @@ void RegisterAll(const Scale &scale) {
                                                    : std::to_string(live >> 10) + "k";
     for (bool remote : {false, true}) {
       ForEachAllocator([&](auto tag) {
-        using A = typename decltype(tag)::type;
-        Add<A>(std::string("churn_1k_") + (remote ? "remote_" : "local_") + suffix,
+        using A = Wrap<typename decltype(tag)::type>;
+        Add<A>(prefix + std::string("churn_1k_") + (remote ? "remote_" : "local_") + suffix,
                LiveChurn<A>, live, remote);
       });
     }
   }
   ForEachAllocator([&](auto tag) {
-    using A = typename decltype(tag)::type;
-    Add<A>("threads2_churn", ThreadsChurn<A>)->Threads(2)->UseRealTime();
+    using A = Wrap<typename decltype(tag)::type>;
+    Add<A>(prefix + "threads2_churn", ThreadsChurn<A>)->Threads(2)->UseRealTime();
   });
   ForEachAllocator([&](auto tag) {
-    using A = typename decltype(tag)::type;
-    Add<A>("prodcons", ProducerConsumer<A>)->UseRealTime();
+    using A = Wrap<typename decltype(tag)::type>;
+    Add<A>(prefix + "prodcons", ProducerConsumer<A>)->UseRealTime();
   });
   ForEachAllocator([&](auto tag) {
-    using A = typename decltype(tag)::type;
-    Add<A>("bulk_each", BulkEach<A>)->UseManualTime()->Iterations(scale.bulk_rounds);
+    using A = Wrap<typename decltype(tag)::type>;
+    Add<A>(prefix + "bulk_each", BulkEach<A>)->UseManualTime()->Iterations(scale.bulk_rounds);
   });
   ForEachAllocator([&](auto tag) {
-    using A = typename decltype(tag)::type;
+    using A = Wrap<typename decltype(tag)::type>;
     if constexpr (A::kHasBulkDestroy) {
-      Add<A>("bulk_destroy", BulkDestroy<A>)->UseManualTime()->Iterations(scale.bulk_rounds);
+      Add<A>(prefix + "bulk_destroy", BulkDestroy<A>)->UseManualTime()->Iterations(scale.bulk_rounds);
     }
   });
+  if (!prefix.empty()) return;  // the latency table is of each allocator's own API
   ForEachAllocator([&](auto tag) {
-    using A = typename decltype(tag)::type;
-    Add<A>("churn_latency", ChurnLatency<A>)->Iterations(scale.latency_ops);
+    using A = Wrap<typename decltype(tag)::type>;
+    Add<A>(prefix + "churn_latency", ChurnLatency<A>)->Iterations(scale.latency_ops);
   });
+}
+
+// Each allocator's own API, then every allocator through its malloc family
+// (workloads named malloc:WORKLOAD).
+void RegisterAll(const Scale &scale) {
+  RegisterSet<Direct>(scale, "");
+  RegisterSet<ThroughMalloc>(scale, "malloc:");
 }
 
 bool LoadAll() {

@@ -13,6 +13,9 @@
 //                                       which need not own the block
 //   kHasBulkDestroy, BulkHeap, NewBulkHeap(), BulkAlloc(), DestroyBulkHeap():
 //                   a region that is thrown away at once, where there is one
+//   Malloc(size, align), MallocFree(ptr)
+//                   its malloc family (malloc or its aligned call; free), for
+//                   the table through malloc (ThroughMalloc below)
 //
 // Peers are called through the tables of peers.h (see there why).
 #ifndef TINYALLOC_BENCH_ALLOCATORS_H_
@@ -26,6 +29,7 @@
 #include <string>
 
 #include "bench/peers.h"
+#include "tinyalloc/malloc.h"
 #include "tinyalloc/tinyalloc.h"
 
 namespace tabench {
@@ -48,6 +52,10 @@ struct Tinyalloc {
   static void Free(Heap heap, void *ptr, size_t size, size_t align) {
     ta_heap_free(heap, ptr, ta_layout_t{size, align});
   }
+  static void *Malloc(size_t size, size_t align) {
+    return align <= kPlainAlign ? ta_malloc(size) : ta_aligned_alloc(align, size);
+  }
+  static void MallocFree(void *ptr) { ta_free(ptr); }
 
   static constexpr bool kHasBulkDestroy = true;
   using BulkHeap = Heap;
@@ -69,6 +77,8 @@ struct Glibc {
     return align <= kPlainAlign ? std::malloc(size) : aligned_alloc(align, size);
   }
   static void Free(Heap, void *ptr, size_t, size_t) { std::free(ptr); }
+  static void *Malloc(size_t size, size_t align) { return Alloc({}, size, align); }
+  static void MallocFree(void *ptr) { std::free(ptr); }
   static constexpr bool kHasBulkDestroy = false;
 };
 
@@ -84,6 +94,10 @@ struct Mimalloc {
                                 : g_mimalloc.heap_malloc_aligned(heap, size, align);
   }
   static void Free(Heap, void *ptr, size_t, size_t) { g_mimalloc.free(ptr); }
+  static void *Malloc(size_t size, size_t align) {
+    return align <= kPlainAlign ? g_mimalloc.malloc(size) : g_mimalloc.malloc_aligned(size, align);
+  }
+  static void MallocFree(void *ptr) { g_mimalloc.free(ptr); }
 
   static constexpr bool kHasBulkDestroy = true;
   using BulkHeap = Heap;
@@ -111,6 +125,10 @@ struct Jemalloc {
   static void Free(Heap, void *ptr, size_t size, size_t align) {
     g_jemalloc.sdallocx(ptr, size, AlignFlags(align));
   }
+  static void *Malloc(size_t size, size_t align) {
+    return align <= kPlainAlign ? g_jemalloc.malloc(size) : g_jemalloc.aligned_alloc(align, size);
+  }
+  static void MallocFree(void *ptr) { g_jemalloc.free(ptr); }
 
   static constexpr bool kHasBulkDestroy = true;
   struct BulkHeap {
@@ -154,8 +172,27 @@ struct Tcmalloc {
       g_tcmalloc.free(ptr);
     }
   }
+  static void *Malloc(size_t size, size_t align) { return Alloc({}, size, align); }
+  static void MallocFree(void *ptr) { g_tcmalloc.free(ptr); }
   static constexpr bool kHasBulkDestroy = false;
 };
+
+// Any column through its malloc family, as a program that replaces malloc
+// with it calls it: no heap, no size at free.
+template <class A>
+struct ThroughMalloc {
+  static constexpr const char *kName = A::kName;
+  using Heap = NoHeap;
+  static Heap NewHeap() { return {}; }
+  static void DestroyHeap(Heap) {}
+  static void *Alloc(Heap, size_t size, size_t align) { return A::Malloc(size, align); }
+  static void Free(Heap, void *ptr, size_t, size_t) { A::MallocFree(ptr); }
+  static constexpr bool kHasBulkDestroy = false;
+};
+
+// Each column as itself: its own API, as allocators.h describes.
+template <class A>
+using Direct = A;
 
 template <class A>
 struct Tag {

@@ -38,6 +38,8 @@ bool FillTable(Peer peer, void *lib, std::string *error) {
       ok &= Resolve(lib, "mi_heap_destroy", &t.heap_destroy, error);
       ok &= Resolve(lib, "mi_heap_malloc", &t.heap_malloc, error);
       ok &= Resolve(lib, "mi_heap_malloc_aligned", &t.heap_malloc_aligned, error);
+      ok &= Resolve(lib, "mi_malloc", &t.malloc, error);
+      ok &= Resolve(lib, "mi_malloc_aligned", &t.malloc_aligned, error);
       ok &= Resolve(lib, "mi_free", &t.free, error);
       ok &= Resolve(lib, "mi_usable_size", &t.usable_size, error);
       ok &= Resolve(lib, "mi_is_in_heap_region", &t.is_in_heap_region, error);
@@ -50,6 +52,9 @@ bool FillTable(Peer peer, void *lib, std::string *error) {
       ok &= Resolve(lib, "sdallocx", &t.sdallocx, error);
       ok &= Resolve(lib, "sallocx", &t.sallocx, error);
       ok &= Resolve(lib, "mallctl", &t.mallctl, error);
+      ok &= Resolve(lib, "malloc", &t.malloc, error);
+      ok &= Resolve(lib, "aligned_alloc", &t.aligned_alloc, error);
+      ok &= Resolve(lib, "free", &t.free, error);
       break;
     }
     case Peer::kTcmalloc: {

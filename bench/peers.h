@@ -30,6 +30,8 @@ struct MimallocApi {
   decltype(&::mi_heap_destroy) heap_destroy;
   decltype(&::mi_heap_malloc) heap_malloc;
   decltype(&::mi_heap_malloc_aligned) heap_malloc_aligned;
+  decltype(&::mi_malloc) malloc;
+  decltype(&::mi_malloc_aligned) malloc_aligned;
   decltype(&::mi_free) free;
   decltype(&::mi_usable_size) usable_size;
   decltype(&::mi_is_in_heap_region) is_in_heap_region;
@@ -41,6 +43,10 @@ struct JemallocApi {
   decltype(&::sdallocx) sdallocx;
   decltype(&::sallocx) sallocx;
   decltype(&::mallctl) mallctl;
+  // Its malloc family, as a program that links it calls it.
+  decltype(&::malloc) malloc;
+  decltype(&::aligned_alloc) aligned_alloc;
+  decltype(&::free) free;
 };
 
 struct TcmallocApi {
