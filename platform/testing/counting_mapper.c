@@ -143,71 +143,57 @@ static int cm_reserve(void *ctx, size_t size, size_t align, void **out) {
   return rc;
 }
 
+/* Under the lock: counts a call of kind op on [a, a + size) and returns the
+ * live reservation holding the range, or NULL if the call breaks the
+ * contract (outside one, malformed, or, with need_committed, on pages not
+ * all committed). */
+static cm_reservation_t *cm_checked(ta_counting_mapper_t *cm, ta_mapper_op_t op, uintptr_t a,
+                                    size_t size, bool need_committed) {
+  ++cm->stats.calls[op];
+  cm_reservation_t *r = cm_range_ok(a, size) ? cm_find(cm, a, size) : NULL;
+  if (r != NULL && need_committed && !cm_all_committed(r, a, size)) r = NULL;
+  return r;
+}
+
 static int cm_commit(void *ctx, void *addr, size_t size) {
   ta_counting_mapper_t *cm = ctx;
-  uintptr_t a = (uintptr_t)addr;
   cm_lock(cm);
-  ++cm->stats.calls[TA_MAPPER_COMMIT];
-  cm_reservation_t *r = cm_range_ok(a, size) ? cm_find(cm, a, size) : NULL;
-  int rc;
-  if (r == NULL) {
-    rc = cm_violation(cm);
-  } else {
-    rc = cm->base->commit(cm->base->ctx, addr, size);
-    if (rc == 0) cm_mark(cm, r, a, size, true);
-  }
+  cm_reservation_t *r = cm_checked(cm, TA_MAPPER_COMMIT, (uintptr_t)addr, size, false);
+  int rc = r == NULL ? cm_violation(cm) : cm->base->commit(cm->base->ctx, addr, size);
+  if (r != NULL && rc == 0) cm_mark(cm, r, (uintptr_t)addr, size, true);
   cm_unlock(cm);
   return rc;
 }
 
 static int cm_decommit(void *ctx, void *addr, size_t size) {
   ta_counting_mapper_t *cm = ctx;
-  uintptr_t a = (uintptr_t)addr;
   cm_lock(cm);
-  ++cm->stats.calls[TA_MAPPER_DECOMMIT];
-  cm_reservation_t *r = cm_range_ok(a, size) ? cm_find(cm, a, size) : NULL;
-  int rc;
-  if (r == NULL) {
-    rc = cm_violation(cm);
-  } else {
-    rc = cm->base->decommit(cm->base->ctx, addr, size);
-    if (rc == 0) cm_mark(cm, r, a, size, false);
-  }
+  cm_reservation_t *r = cm_checked(cm, TA_MAPPER_DECOMMIT, (uintptr_t)addr, size, false);
+  int rc = r == NULL ? cm_violation(cm) : cm->base->decommit(cm->base->ctx, addr, size);
+  if (r != NULL && rc == 0) cm_mark(cm, r, (uintptr_t)addr, size, false);
   cm_unlock(cm);
   return rc;
 }
 
 static int cm_protect(void *ctx, void *addr, size_t size, bool read_write) {
   ta_counting_mapper_t *cm = ctx;
-  uintptr_t a = (uintptr_t)addr;
   cm_lock(cm);
-  ++cm->stats.calls[TA_MAPPER_PROTECT];
-  cm_reservation_t *r = cm_range_ok(a, size) ? cm_find(cm, a, size) : NULL;
-  int rc;
   /* On POSIX, making reserved pages read-write would commit them behind the
    * books' back. */
-  if (r == NULL || !cm_all_committed(r, a, size)) {
-    rc = cm_violation(cm);
-  } else {
-    rc = cm->base->protect(cm->base->ctx, addr, size, read_write);
-  }
+  cm_reservation_t *r = cm_checked(cm, TA_MAPPER_PROTECT, (uintptr_t)addr, size, true);
+  int rc = r == NULL ? cm_violation(cm) : cm->base->protect(cm->base->ctx, addr, size, read_write);
   cm_unlock(cm);
   return rc;
 }
 
 static int cm_purge(void *ctx, void *addr, size_t size) {
   ta_counting_mapper_t *cm = ctx;
-  uintptr_t a = (uintptr_t)addr;
   cm_lock(cm);
-  ++cm->stats.calls[TA_MAPPER_PURGE];
-  cm_reservation_t *r = cm_range_ok(a, size) ? cm_find(cm, a, size) : NULL;
-  int rc;
   /* Purged pages stay committed: purging reserved ones would be a commit. */
-  if (r == NULL || !cm_all_committed(r, a, size)) {
-    rc = cm_violation(cm);
-  } else {
-    rc = cm->base->purge(cm->base->ctx, addr, size);
-    if (rc == 0) cm->stats.purged_bytes += cm_mark_bits(r->purged, r, a, size, true) * cm_page();
+  cm_reservation_t *r = cm_checked(cm, TA_MAPPER_PURGE, (uintptr_t)addr, size, true);
+  int rc = r == NULL ? cm_violation(cm) : cm->base->purge(cm->base->ctx, addr, size);
+  if (r != NULL && rc == 0) {
+    cm->stats.purged_bytes += cm_mark_bits(r->purged, r, (uintptr_t)addr, size, true) * cm_page();
   }
   cm_unlock(cm);
   return rc;
