@@ -256,8 +256,8 @@ static void heap_sweep(ta_heap_t *heap, bool everything) {
  * their segments (and the segments to the arena) even in a heap that only
  * frees and allocates again. */
 #define TA_SLOW_ALLOCS_PER_UPKEEP 16
-/* Purges the free pages of the heap's segments that have been free for the
- * purge delay. Where the mapper cannot purge they stay as they are: a
+/* Purges the free pages of the heap's segments that have taken or given
+ * back no page for the purge delay. Where the mapper cannot purge they stay as they are: a
  * decommit would need a commit before the page is used again. */
 static void heap_purge_free_pages(ta_heap_t *heap, uint64_t now) {
   if (!ta_os_can_purge()) return;
@@ -265,7 +265,7 @@ static void heap_purge_free_pages(ta_heap_t *heap, uint64_t now) {
   for (int kind = TA_PAGE_SMALL; kind <= TA_PAGE_MEDIUM; kind++) {
     for (ta_list_node_t *node = heap->free_segments[kind].head; node != NULL; node = node->next) {
       ta_segment_t *segment = TA_CONTAINER_OF(node, ta_segment_t, free_node);
-      if (segment->resident_free_pages != 0 && segment->resident_free_since + delay <= now) {
+      if (segment->resident_free_pages != 0 && segment->pages_quiet_since + delay <= now) {
         ta_segment_purge_free_pages(segment);
       }
     }
@@ -321,6 +321,7 @@ static ta_page_t *heap_new_page(ta_heap_t *heap, unsigned cls) {
     }
   }
   ta_page_t *page = ta_segment_take_page(segment);
+  segment->pages_quiet_since = ta_clock_ms();
   if (segment->free_pages == 0 && segment->in_free_list) {
     ta_list_remove(&heap->free_segments[kind], &segment->free_node);
     segment->in_free_list = false;

@@ -118,7 +118,7 @@ size_t ta_segment_purged_free_bytes(const ta_segment_t *segment) {
 
 bool ta_segment_return_page(ta_segment_t *segment, ta_page_t *page, uint64_t now) {
   unsigned index = (unsigned)(page - segment->pages);
-  if (segment->resident_free_pages == 0) segment->resident_free_since = now;
+  segment->pages_quiet_since = now;
   segment->resident_free_pages |= UINT64_C(1) << index;
   page->in_use = false;
   page->in_full = false;

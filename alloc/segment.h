@@ -124,11 +124,13 @@ typedef struct ta_segment {
   ta_list_node_t heap_node; /* in the heap's list of all its segments */
   ta_list_node_t free_node; /* in the heap's list of segments with free pages */
   bool in_free_list;
-  /* Free pages whose memory is still resident, since when the first of them
-   * is free; and free pages purged (still committed), counted committed
-   * again when taken. */
+  /* Free pages whose memory is still resident; when the segment last took or
+   * gave back a page (its free pages are purged only once it has been quiet
+   * for the purge delay: a program cycling through its pages would fault
+   * them back in); and free pages purged (still committed), counted
+   * committed again when taken. */
   uint64_t resident_free_pages;
-  uint64_t resident_free_since;
+  uint64_t pages_quiet_since;
   uint64_t purged_free_pages;
   ta_page_t pages[TA_SEGMENT_MAX_PAGES];
 } ta_segment_t;

@@ -285,6 +285,39 @@ TEST_P(PurgeTest, FreePagesOfASegmentInUseGoBackAfterTheDelayWhereTheMapperCanPu
   ta_heap_destroy(heap);
 }
 
+// A segment still taking pages keeps its free pages resident: a program that
+// cycles through its pages would fault them back in (the frag workload did,
+// with twice the time). Once it has been quiet for the delay they go back.
+TEST_P(PurgeTest, FreePagesOfASegmentStillTakingPagesWaitForItToBeQuiet) {
+  if (GetParam() == Base::kDecommitting) {
+    EXPECT_EQ(base_.purge, nullptr) << "free pages of a segment in use stay: nothing to wait for";
+    return;
+  }
+  ta_heap_t *heap = ta_heap_new();
+  ASSERT_NE(heap, nullptr);
+  SmallWork(heap, 1000);
+  std::vector<void *> blocks(2000);
+  for (void *&p : blocks) {
+    p = ta_heap_alloc(heap, Layout(1024));
+    ASSERT_NE(p, nullptr);
+    std::memset(p, 0x5a, 1024);
+  }
+  const size_t full = Held();
+  for (size_t i = 0; i + 1 < blocks.size(); i++) ta_heap_free(heap, blocks[i], Layout(1024));
+  clock_now += 60;
+  void *other = ta_heap_alloc(heap, Layout(2048));  // another class: a page of the same segment
+  ASSERT_NE(other, nullptr);
+  clock_now += 50;  // the pages have been free 110 ms, the segment quiet 50
+  SmallWork(heap, 100000);
+  EXPECT_GE(Held(), full) << "kept while the segment takes pages";
+  clock_now += 100;  // the next upkeep: quiet for 150 ms
+  SmallWork(heap, 100000);
+  EXPECT_LE(Held() + (size_t)3 * kMiB / 2, full) << "gone once it is quiet";
+  ta_heap_free(heap, other, Layout(2048));
+  ta_heap_free(heap, blocks.back(), Layout(1024));
+  ta_heap_destroy(heap);
+}
+
 // A freed huge block is kept whole for the next one of its size, from any
 // heap: no system call, the same address; a second free of it is refused
 // while it waits. Past the delay it goes back like any free memory.
