@@ -189,6 +189,31 @@ TEST_F(AllocatorIdentityTest, TcmallocColumn) {
   }
 }
 
+// The table through malloc: each column's malloc family is its own
+// allocator's, and jemalloc's malloc is not glibc's.
+TEST_F(AllocatorIdentityTest, EveryColumnThroughMalloc) {
+  EXPECT_TRUE(EndsWith(ObjectOf(reinterpret_cast<void *>(g_jemalloc.malloc)),
+                       PeerLibrary(Peer::kJemalloc)));
+  EXPECT_TRUE(EndsWith(ObjectOf(reinterpret_cast<void *>(g_mimalloc.malloc)),
+                       PeerLibrary(Peer::kMimalloc)));
+  ForEachAllocator([&](auto tag) {
+    using A = ThroughMalloc<typename decltype(tag)::type>;
+    const std::string name = A::kName;
+    const Owners want{name == "tinyalloc", name == "mimalloc", name == "tcmalloc",
+                      name == "jemalloc"};
+    for (size_t align : kAligns) {
+      for (size_t size : kSizes) {
+        void *block;
+        Owners o = Probe<A>({}, size, align, &block);
+        EXPECT_TRUE(o.tinyalloc == want.tinyalloc && o.mimalloc == want.mimalloc &&
+                    o.tcmalloc == want.tcmalloc && o.jemalloc == want.jemalloc)
+            << name << " " << size << "@" << align;
+        A::Free({}, block, size, align);
+      }
+    }
+  });
+}
+
 }  // namespace
 }  // namespace tabench
 
