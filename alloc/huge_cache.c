@@ -75,6 +75,8 @@ bool ta_huge_cache_put(ta_segment_t *segment) {
 ta_segment_t *ta_huge_cache_take(size_t size, size_t block_offset, size_t block_size) {
   if (atomic_load_explicit(&next_due, memory_order_relaxed) == UINT64_MAX) return NULL;
   ta_segment_t *found = NULL;
+  ta_segment_t *others[TA_HUGE_CACHE_ENTRIES];
+  size_t n_others = 0;
   ta_huge_cache_lock();
   /* Newest first: the likeliest to be in the caches of the CPU. */
   for (size_t i = count; i-- > 0;) {
@@ -86,8 +88,14 @@ ta_segment_t *ta_huge_cache_take(size_t size, size_t block_offset, size_t block_
       break;
     }
   }
+  /* Sizes change: what is kept goes to the arena, where a block of any size
+   * can use its slots, rather than sit beside new ones. */
+  if (found == NULL) {
+    while (count != 0) others[n_others++] = remove_at(count - 1);
+  }
   ta_huge_cache_unlock();
   if (found != NULL) ta_arena_retain_unreserve(slots_of(found));
+  for (size_t i = 0; i < n_others; i++) give_back(others[i], false);
   return found;
 }
 

@@ -24,7 +24,9 @@ extern "C" {
 bool ta_huge_cache_put(ta_segment_t *segment);
 
 /* Takes a kept segment of `size` bytes whose block starts `block_offset`
- * bytes in and holds at least `block_size` bytes, or NULL. */
+ * bytes in and holds at least `block_size` bytes. If there is none, gives
+ * every kept segment to the arena (whose slots blocks of any size can use)
+ * and returns NULL. */
 ta_segment_t *ta_huge_cache_take(size_t size, size_t block_offset, size_t block_size);
 
 /* Gives the segments kept since `delay` ms before now (all if `everything`)

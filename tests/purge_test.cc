@@ -347,6 +347,14 @@ TEST_P(PurgeTest, AFreedHugeBlockIsReusedByTheNextOfItsSizeWithNoSystemCall) {
   clock_now += 100;
   SmallWork(first, 100000);
   EXPECT_LE(Held(), baseline + 4 * kMiB);
+  // A block of another size finds none to take: what is kept goes to the
+  // arena, and the new block gets its slots rather than new ones.
+  void *p = ta_heap_alloc(first, Layout(8 * kMiB));
+  ASSERT_NE(p, nullptr);
+  ta_heap_free(first, p, Layout(8 * kMiB));
+  void *q = ta_heap_alloc(first, Layout(2 * kMiB));
+  EXPECT_EQ(q, p) << "the first of the slots the 8 MiB block had";
+  ta_heap_free(first, q, Layout(2 * kMiB));
   ta_heap_destroy(second);
   ta_heap_destroy(first);
 }
