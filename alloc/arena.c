@@ -39,7 +39,7 @@ typedef struct ta_region {
 static ta_region_t regions[TA_ARENA_MAX_REGIONS];
 static TA_ATOMIC(int) region_limit; /* regions at or above this were never set up */
 /* Free slots still committed, kept for reuse: bounded by
- * TA_OPTION_RETAIN_BYTES, decommitted once TA_OPTION_PURGE_DELAY_MS old. */
+ * TA_OPTION_RETAIN_BYTES, purged once TA_OPTION_PURGE_DELAY_MS old. */
 static TA_ATOMIC(size_t) retained_slots;
 /* Free slots purged but still committed: while there are none, a take need
  * not look at the purged bits. */
@@ -258,7 +258,7 @@ static void purge_claim(ta_purge_batch_t *batch, int i, size_t s) {
 /* Purges the free slots given back `delay` ms or more before now (every
  * free slot if `everything`), looking at retained slots a bitmap word at a
  * time, and records when the next of the others is due. A slot being
- * purged is claimed first, so no heap can take it half-decommitted; no lock is
+ * purged is claimed first, so no heap can take it half-purged; no lock is
  * held at all. */
 static void arena_purge(uint64_t now, uint64_t delay, bool everything) {
   /* Reset first: a slot given back during the scan lowers it again itself. */

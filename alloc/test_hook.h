@@ -12,7 +12,7 @@ extern "C" {
 
 typedef enum ta_test_event {
   TA_TEST_REGION_SETUP,      /* arena: a region is claimed for setup, not yet reserved */
-  TA_TEST_PURGE_CLAIMED,     /* arena: a purge holds free slots, not yet decommitted */
+  TA_TEST_PURGE_CLAIMED,     /* arena: a purge holds free slots, not yet purged */
   TA_TEST_TAKE_WAITS,        /* arena: a take found nothing and waits for a purge or a grower */
   TA_TEST_REMOTE_FREE_CHECKED, /* heap: a remote free found the block live, not yet claimed */
 } ta_test_event_t;
