@@ -203,6 +203,21 @@ ta_error_t ta_arena_take(size_t slots, void **out, ta_arena_span_t *span) {
   return err;
 }
 
+/* Books slots just given back to the OS: still committed (purged), or not. */
+static void book_purged(ta_region_t *r, ta_arena_span_t span, bool still_committed) {
+  if (still_committed) {
+    atomic_fetch_add_explicit(&purged_slots, ta_bitmap_set(r->purged, span.slot, span.slots),
+                              memory_order_relaxed);
+  } else {
+    ta_bitmap_clear(r->committed, span.slot, span.slots);
+  }
+}
+
+/* Slots of the region committed and not purged: those counted committed. */
+static size_t committed_unpurged(const ta_region_t *r, size_t nslots) {
+  return ta_bitmap_count(r->committed, nslots) - ta_bitmap_count(r->purged, nslots);
+}
+
 /* Runs of slots claimed for purging, purged one system call per run. */
 TA_FIXED_ARRAY(ta_purge_batch, ta_arena_span_t, 16)
 
@@ -214,12 +229,7 @@ static void purge_flush(ta_purge_batch_t *batch) {
     bool still_committed;
     if (ta_mem_purge((void *)(base + span.slot * TA_SEGMENT_SIZE), span.slots * TA_SEGMENT_SIZE,
                      &still_committed) == TA_OK) {
-      if (still_committed) {
-        atomic_fetch_add_explicit(&purged_slots, ta_bitmap_set(r->purged, span.slot, span.slots),
-                                memory_order_relaxed);
-      } else {
-        ta_bitmap_clear(r->committed, span.slot, span.slots);
-      }
+      book_purged(r, span, still_committed);
       atomic_fetch_sub_explicit(&retained_slots, span.slots, memory_order_relaxed);
     } else {
       /* Still committed: due again at the next look. */
@@ -341,11 +351,8 @@ void ta_arena_give(ta_arena_span_t span, ta_give_t how) {
     bool still_committed;
     if (ta_mem_purge(mem, bytes, &still_committed) != TA_OK) {
       keep = true; /* refused: retained, and purged again when due */
-    } else if (still_committed) {
-      atomic_fetch_add_explicit(&purged_slots, ta_bitmap_set(r->purged, span.slot, span.slots),
-                                memory_order_relaxed);
     } else {
-      ta_bitmap_clear(r->committed, span.slot, span.slots);
+      book_purged(r, span, still_committed);
     }
   }
   if (keep) {
@@ -371,8 +378,7 @@ static void region_release_if_unused(int i) {
     return;
   }
   uintptr_t base = atomic_load_explicit(&r->base, memory_order_acquire);
-  /* Purged slots are no longer counted committed. */
-  size_t committed_slots = ta_bitmap_count(r->committed, nslots) - ta_bitmap_count(r->purged, nslots);
+  size_t committed_slots = committed_unpurged(r, nslots);
   if (ta_mem_release((void *)base, region_bytes(i), committed_slots * TA_SEGMENT_SIZE) != TA_OK) {
     /* The OS kept the region: keep using it rather than lose track of it. */
     atomic_store_explicit(&r->state, REGION_LIVE, memory_order_release);
@@ -441,7 +447,6 @@ void ta_arena_stats(ta_arena_stats_t *out) {
     out->regions++;
     out->bytes_reserved += region_bytes(i);
     out->slots_taken += ta_bitmap_count(r->taken, region_slots(i));
-    out->slots_committed +=
-        ta_bitmap_count(r->committed, region_slots(i)) - ta_bitmap_count(r->purged, region_slots(i));
+    out->slots_committed += committed_unpurged(r, region_slots(i));
   }
 }

@@ -195,8 +195,9 @@ void ta_trim(void) {
   ta_heap_t *heap;
   while ((heap = heap_cache_take()) != NULL) ta_mem_unmap(heap, heap_bytes());
   ta_heap_registry_trim();
-  ta_remote_huge_purge_due(ta_clock_ms(), true);
-  ta_huge_cache_purge_due(ta_clock_ms(), true);
+  uint64_t now = ta_clock_ms();
+  ta_remote_huge_purge_due(now, true);
+  ta_huge_cache_purge_due(now, true);
   ta_arena_trim();
 }
 
@@ -257,8 +258,8 @@ static void heap_sweep(ta_heap_t *heap, bool everything) {
  * frees and allocates again. */
 #define TA_SLOW_ALLOCS_PER_UPKEEP 16
 /* Purges the free pages of the heap's segments that have taken or given
- * back no page for the purge delay. Where the mapper cannot purge they stay as they are: a
- * decommit would need a commit before the page is used again. */
+ * back no page for the purge delay. Where the mapper cannot purge they stay
+ * as they are: a decommit would need a commit before the page is used again. */
 static void heap_purge_free_pages(ta_heap_t *heap, uint64_t now) {
   if (!ta_os_can_purge()) return;
   uint64_t delay = (uint64_t)ta_options_value(TA_OPTION_PURGE_DELAY_MS);
@@ -270,6 +271,14 @@ static void heap_purge_free_pages(ta_heap_t *heap, uint64_t now) {
       }
     }
   }
+}
+
+/* The process-wide purges due at `now`: huge blocks freed through other
+ * heaps, the huge cache, the arena. */
+static void purge_due(uint64_t now) {
+  ta_remote_huge_purge_due(now, false);
+  ta_huge_cache_purge_due(now, false);
+  ta_arena_purge_due(now);
 }
 
 static void heap_maintain(ta_heap_t *heap) {
@@ -284,9 +293,7 @@ static void heap_maintain(ta_heap_t *heap) {
     ta_abandoned_reclaim(1);
     heap_purge_free_pages(heap, now);
   }
-  ta_remote_huge_purge_due(now, false);
-  ta_huge_cache_purge_due(now, false);
-  ta_arena_purge_due(now);
+  purge_due(now);
 }
 
 void ta_heap_collect(ta_heap_t *heap) {
@@ -298,9 +305,7 @@ void ta_heap_collect(ta_heap_t *heap) {
   heap_sweep(heap, true);
   uint64_t now = ta_clock_ms();
   heap_purge_free_pages(heap, now);
-  ta_remote_huge_purge_due(now, false);
-  ta_huge_cache_purge_due(now, false);
-  ta_arena_purge_due(now);
+  purge_due(now);
 }
 
 static ta_page_t *heap_new_page(ta_heap_t *heap, unsigned cls) {

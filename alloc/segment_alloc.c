@@ -97,16 +97,30 @@ static size_t huge_header_size(void) {
   return ta_align_up(sizeof(ta_segment_t), TA_SEGMENT_HEADER_ALIGN > page ? TA_SEGMENT_HEADER_ALIGN : page);
 }
 
+/* The bytes a huge block of `size` takes: whole OS pages, one at least.
+ * False if that overflows. */
+static bool huge_block_size(size_t size, size_t *out) {
+  size_t page = ta_sysinfo()->page_size;
+  *out = size == 0 ? page : ta_align_up(size, page);
+  return *out >= size;
+}
+
+/* For a huge block aligned below a segment: where it starts in its segment
+ * (after the header) and the segment's bytes. False if that overflows. */
+static bool huge_in_segment(size_t block_size, size_t align, size_t *block_off, size_t *total) {
+  *block_off = ta_align_up(huge_header_size(), align);
+  *total = ta_align_up(*block_off + block_size, TA_SEGMENT_SIZE);
+  return *total >= block_size;
+}
+
 static ta_error_t huge_map(size_t size, size_t align, huge_placement_t *out) {
-  const ta_sysinfo_t *sys = ta_sysinfo();
-  size_t header = huge_header_size();
-  size_t block_size = size == 0 ? sys->page_size : ta_align_up(size, sys->page_size);
-  if (block_size < size) return TA_ERR_OUT_OF_MEMORY;
+  size_t block_size;
+  if (!huge_block_size(size, &block_size)) return TA_ERR_OUT_OF_MEMORY;
   uint8_t *base = NULL;
   if (align < TA_SEGMENT_SIZE) {
-    size_t block_off = ta_align_up(header, align);
-    size_t total = ta_align_up(block_off + block_size, TA_SEGMENT_SIZE);
-    if (total < block_size) return TA_ERR_OUT_OF_MEMORY;
+    size_t block_off;
+    size_t total;
+    if (!huge_in_segment(block_size, align, &block_off, &total)) return TA_ERR_OUT_OF_MEMORY;
     size_t slots = total / TA_SEGMENT_SIZE;
     ta_arena_span_t span;
     ta_error_t err = slots <= TA_HUGE_ARENA_MAX_SLOTS
@@ -129,6 +143,7 @@ static ta_error_t huge_map(size_t size, size_t align, huge_placement_t *out) {
   }
   /* align >= a segment: the block starts on an align boundary and its header
    * takes the segment just below it. */
+  size_t header = huge_header_size();
   size_t total = align + ta_align_up(block_size, TA_SEGMENT_SIZE);
   if (total < align) return TA_ERR_OUT_OF_MEMORY;
   ta_error_t err = ta_segment_map_reserve(total, align, (void **)&base);
@@ -153,11 +168,13 @@ static ta_error_t huge_map(size_t size, size_t align, huge_placement_t *out) {
 
 /* A segment of the huge cache that fits the block, or NULL. */
 static ta_segment_t *huge_cached(size_t size, size_t align) {
-  if (align >= TA_SEGMENT_SIZE) return NULL;
-  size_t block_off = ta_align_up(huge_header_size(), align);
-  size_t block_size = size == 0 ? ta_sysinfo()->page_size : ta_align_up(size, ta_sysinfo()->page_size);
-  size_t total = ta_align_up(block_off + block_size, TA_SEGMENT_SIZE);
-  if (block_size < size || total < block_size) return NULL;
+  size_t block_size;
+  size_t block_off;
+  size_t total;
+  if (align >= TA_SEGMENT_SIZE || !huge_block_size(size, &block_size) ||
+      !huge_in_segment(block_size, align, &block_off, &total)) {
+    return NULL;
+  }
   return ta_huge_cache_take(total, block_off, block_size);
 }
 

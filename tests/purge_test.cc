@@ -92,6 +92,20 @@ class PurgeTest : public ::testing::TestWithParam<Base> {
     for (void *p : held) ta_heap_free(heap, p, Layout(48));
   }
 
+  // Fills `blocks` with 2000 written blocks of 1 KiB (about 2 MiB: 32 pages
+  // of one segment), sets *full to what is then held, and frees all but the
+  // last, which keeps its page, and so the segment, in use.
+  void FillThenFreeAllButLast(ta_heap_t *heap, std::vector<void *> &blocks, size_t *full) {
+    blocks.assign(2000, nullptr);
+    for (void *&p : blocks) {
+      p = ta_heap_alloc(heap, Layout(1024));
+      ASSERT_NE(p, nullptr);
+      std::memset(p, 0x5a, 1024);
+    }
+    *full = Held();
+    for (size_t i = 0; i + 1 < blocks.size(); i++) ta_heap_free(heap, blocks[i], Layout(1024));
+  }
+
   ta_mapper_t base_{};
   ta_counting_mapper_t *cm_ = nullptr;
   long long delay_ = 0;
@@ -253,15 +267,9 @@ TEST_P(PurgeTest, FreePagesOfASegmentInUseGoBackAfterTheDelayWhereTheMapperCanPu
   ta_heap_t *heap = ta_heap_new();
   ASSERT_NE(heap, nullptr);
   SmallWork(heap, 1000);
-  std::vector<void *> blocks(2000);  // about 2 MiB: 32 pages of one segment
-  for (void *&p : blocks) {
-    p = ta_heap_alloc(heap, Layout(1024));
-    ASSERT_NE(p, nullptr);
-    std::memset(p, 0x5a, 1024);
-  }
-  const size_t full = Held();
-  // The last block keeps its page, and so the segment, in use.
-  for (size_t i = 0; i + 1 < blocks.size(); i++) ta_heap_free(heap, blocks[i], Layout(1024));
+  std::vector<void *> blocks;
+  size_t full = 0;
+  ASSERT_NO_FATAL_FAILURE(FillThenFreeAllButLast(heap, blocks, &full));
   SmallWork(heap, 100000);
   EXPECT_GE(Held(), full) << "kept while the delay runs";
   const size_t commits = ta_counting_mapper_stats(cm_).calls[TA_MAPPER_COMMIT];
@@ -296,14 +304,9 @@ TEST_P(PurgeTest, FreePagesOfASegmentStillTakingPagesWaitForItToBeQuiet) {
   ta_heap_t *heap = ta_heap_new();
   ASSERT_NE(heap, nullptr);
   SmallWork(heap, 1000);
-  std::vector<void *> blocks(2000);
-  for (void *&p : blocks) {
-    p = ta_heap_alloc(heap, Layout(1024));
-    ASSERT_NE(p, nullptr);
-    std::memset(p, 0x5a, 1024);
-  }
-  const size_t full = Held();
-  for (size_t i = 0; i + 1 < blocks.size(); i++) ta_heap_free(heap, blocks[i], Layout(1024));
+  std::vector<void *> blocks;
+  size_t full = 0;
+  ASSERT_NO_FATAL_FAILURE(FillThenFreeAllButLast(heap, blocks, &full));
   clock_now += 60;
   void *other = ta_heap_alloc(heap, Layout(2048));  // another class: a page of the same segment
   ASSERT_NE(other, nullptr);
