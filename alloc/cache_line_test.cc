@@ -18,7 +18,7 @@ TEST(CacheLine, TheCompiledLineCoversTheMachines) {
 
 TEST(CacheLine, RemoteFreesOfAPageDoNotShareTheOwnersLine) {
   EXPECT_EQ(offsetof(ta_page_t, remote_free) % TA_CACHE_LINE, 0u);
-  EXPECT_GE(offsetof(ta_page_t, remote_free), offsetof(ta_page_t, in_full) + 1);
+  EXPECT_GE(offsetof(ta_page_t, remote_free), offsetof(ta_page_t, free_flags) + 1);
   EXPECT_EQ(alignof(ta_page_t), static_cast<size_t>(TA_CACHE_LINE));
 }
 

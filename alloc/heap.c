@@ -48,9 +48,9 @@ static void queue_push_front(ta_heap_t *heap, ta_page_t *page) {
 }
 
 static void queue_remove(ta_heap_t *heap, ta_page_t *page) {
-  if (page->in_full) {
+  if (page->free_flags & TA_PAGE_FULL) {
     ta_list_remove(&heap->full, &page->queue_node);
-    page->in_full = false;
+    page->free_flags &= (uint8_t)~TA_PAGE_FULL;
   } else {
     ta_list_remove(&heap->queues[page->size_class], &page->queue_node);
     queue_update_direct(heap, page->size_class);
@@ -63,14 +63,14 @@ static void queue_remove(ta_heap_t *heap, ta_page_t *page) {
  * each hold one free block. */
 static void page_unfull(ta_heap_t *heap, ta_page_t *page) {
   ta_list_remove(&heap->full, &page->queue_node);
-  page->in_full = false;
+  page->free_flags &= (uint8_t)~TA_PAGE_FULL;
   ta_list_push_back(&heap->queues[page->size_class], &page->queue_node);
   if (heap->direct[page->size_class] == &empty_page) heap->direct[page->size_class] = page;
 }
 
 static void page_to_full(ta_heap_t *heap, ta_page_t *page) {
   queue_remove(heap, page);
-  page->in_full = true;
+  page->free_flags |= TA_PAGE_FULL;
   ta_list_push_back(&heap->full, &page->queue_node);
 }
 
@@ -273,6 +273,38 @@ static void heap_purge_free_pages(ta_heap_t *heap, uint64_t now) {
   }
 }
 
+/* Purges the holes (page.c) of the pages in the class queues that gave back
+ * no block since the heap's last upkeep, a purge delay ago or more: pages a
+ * program freed most of and then left alone, as after a burst. `all`
+ * (ta_heap_collect): every page now, the first of each queue too. A page is
+ * looked at once until its count of blocks in use changes; the first of a
+ * queue, which serves allocations, only when `all`. */
+static void heap_purge_holes(ta_heap_t *heap, bool all) {
+  if (!ta_os_can_purge()) return;
+  for (unsigned cls = 0; cls < TA_CLASS_COUNT; cls++) {
+    ta_list_node_t *node = heap->queues[cls].head;
+    while (node != NULL) {
+      ta_list_node_t *next = node->next;
+      ta_page_t *page = page_of_node(node);
+      node = next;
+      bool serving = heap->direct[cls] == page;
+      if (page->hole_shift == 0 || (!all && (serving || page->used != page->quiet_used))) {
+        page->quiet_used = page->used;
+        page->holes_looked = false;
+        continue;
+      }
+      if (page->holes_looked && !all) continue;
+      page->holes_looked = true;
+      if (ta_page_collect(page) && !serving) {
+        page_retire(heap, ta_segment_of(page), page);
+        continue;
+      }
+      ta_page_purge_holes(page);
+      page->quiet_used = page->used;
+    }
+  }
+}
+
 /* The process-wide purges due at `now`: huge blocks freed through other
  * heaps, the huge cache, the arena. */
 static void purge_due(uint64_t now) {
@@ -291,6 +323,7 @@ static void heap_maintain(ta_heap_t *heap) {
       heap_sweep(heap, false);
     }
     ta_abandoned_reclaim(1);
+    heap_purge_holes(heap, false);
     heap_purge_free_pages(heap, now);
   }
   purge_due(now);
@@ -303,6 +336,7 @@ void ta_heap_collect(ta_heap_t *heap) {
   }
   ta_heap_take_remote(heap);
   heap_sweep(heap, true);
+  heap_purge_holes(heap, true);
   uint64_t now = ta_clock_ms();
   heap_purge_free_pages(heap, now);
   purge_due(now);
@@ -495,11 +529,22 @@ bool ta_heap_block_is_free(ta_heap_t *heap, ta_page_t *page, const ta_block_t *b
   return ta_page_holds_free(page, block) || ta_block_list_holds(handed, block);
 }
 
-/* After a local free left the page empty or took it off the full list. */
+/* After a local free (the block on top of local_free) left the page empty,
+ * or freed into a page that is full or has holes. */
 TA_NOINLINE void ta_heap_page_after_free(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page) {
+  if (TA_UNLIKELY(page->free_flags & TA_PAGE_HOLES) &&
+      ta_page_block_in_hole(page, page->local_free)) {
+    /* A block purged while free carries no free mark: freed again, it got
+     * this far. Undone before anything else sees it. */
+    ta_block_t *block = page->local_free;
+    page->local_free = block->next;
+    page->used++;
+    free_invalid(heap, TA_ERR_INVALID_POINTER, block);
+    return;
+  }
   if (page->used == 0) {
     if (heap->direct[page->size_class] != page) page_retire(heap, segment, page);
-  } else if (page->in_full) {
+  } else if (page->free_flags & TA_PAGE_FULL) {
     page_unfull(heap, page);
   }
 }
@@ -558,11 +603,14 @@ static void free_checked(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
     }
     block->free_mark = ta_block_free_mark(block);
     ta_page_push_free(page, block);
-    if (--page->used == 0 || page->in_full) ta_heap_page_after_free(heap, segment, page);
+    if (--page->used == 0 || page->free_flags != 0) ta_heap_page_after_free(heap, segment, page);
     return;
   }
-  /* The owner's free lists may change under us: trust the mark alone. */
-  if (TA_UNLIKELY(!block_claim_remote(block))) {
+  /* The owner's free lists may change under us: trust the mark alone, and
+   * the page's holes, where free blocks carry no mark (looked at again after
+   * the claim: the owner may have purged the block in between). */
+  if (TA_UNLIKELY(ta_page_block_in_hole(page, block) || !block_claim_remote(block) ||
+                  ta_page_block_in_hole(page, block))) {
     free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
     return;
   }
@@ -590,6 +638,7 @@ size_t ta_usable_size(const void *ptr) {
   /* A freed block carries its free mark (a live one only if the program wrote
    * that secret-derived value into its second word). */
   const ta_block_t *block = (const ta_block_t *)ptr;
+  if (ta_page_block_in_hole(page, block)) return 0;
   uintptr_t mark = __atomic_load_n(&block->free_mark, __ATOMIC_RELAXED);
   return mark == ta_block_free_mark(block) ? 0 : usable;
 }

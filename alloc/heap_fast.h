@@ -84,7 +84,7 @@ static inline void ta_heap_free_inline(ta_heap_t *heap, void *ptr, ta_layout_t l
                   block->free_mark != (heap->free_mark_secret ^ addr))) {
       block->free_mark = heap->free_mark_secret ^ addr; /* ta_block_free_mark(block) */
       ta_page_push_free(page, block);
-      if (TA_UNLIKELY(--page->used == 0 || page->in_full)) {
+      if (TA_UNLIKELY(--page->used == 0 || page->free_flags != 0)) {
         ta_heap_page_after_free(heap, segment, page);
       }
       return;

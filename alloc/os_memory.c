@@ -51,6 +51,12 @@ ta_error_t ta_mem_purge(void *addr, size_t size, bool *still_committed) {
   return ta_mem_decommit(addr, size, true);
 }
 
+ta_error_t ta_mem_purge_in_use(void *addr, size_t size) {
+  ta_error_t err = ta_os_purge(addr, size);
+  if (err == TA_OK) atomic_fetch_add_explicit(&purged, size, memory_order_relaxed);
+  return err;
+}
+
 void ta_mem_reuse_purged(size_t size) { committed_add(size); }
 
 void ta_mem_forget_committed(size_t size) {

@@ -23,6 +23,10 @@ ta_error_t ta_mem_decommit(void *addr, size_t size, bool purge);
  * (*still_committed: usable again with no commit, after
  * ta_mem_reuse_purged), else decommitted. */
 ta_error_t ta_mem_purge(void *addr, size_t size, bool *still_committed);
+/* Purges memory inside a page in use (its free blocks' OS pages) where the
+ * mapper can purge: counted purged, and still committed, as it is reused
+ * without notice. */
+ta_error_t ta_mem_purge_in_use(void *addr, size_t size);
 /* Counts size purged bytes, still committed, committed again as they are
  * taken for use. */
 void ta_mem_reuse_purged(size_t size);

@@ -1,8 +1,31 @@
 /* Free lists of a page. Blocks are carved out a few OS pages at a time, so a
- * fresh page touches (and so commits) only what it serves. */
+ * fresh page touches (and so commits) only what it serves; OS pages that
+ * come to hold only free blocks while the page stays in use can be purged
+ * (holes) and are carved again once the page runs dry. */
 #include "alloc/page.h"
 
+#include "alloc/os_memory.h"
+#include "tinyalloc/mapper.h"
 #include "tinyalloc/sysinfo.h"
+
+void ta_block_set_add_list(ta_block_set_t *set, const ta_page_t *page, const ta_block_t *list) {
+  for (; list != NULL; list = list->next) {
+    size_t index = (size_t)((const uint8_t *)list - page->area) / page->block_size;
+    if (index < TA_PAGE_MAX_BLOCKS) set->bits[index / 64] |= UINT64_C(1) << (index % 64);
+  }
+}
+
+/* The granule shift for holes in pages of the segment: OS pages, at least
+ * 1/64 of a page (one bit each in ta_page_t.holes). 0, no holes: where the
+ * mapper cannot purge (a decommit would need a commit before each block's
+ * reuse), one-page segments (a few big blocks: the page goes back whole
+ * soon enough), or granules as big as the page. */
+static uint8_t hole_shift_for(const ta_segment_t *segment) {
+  if (segment->page_count <= 1 || !ta_os_can_purge()) return 0;
+  unsigned shift = (unsigned)__builtin_ctzll(ta_sysinfo()->page_size);
+  if (shift + 6 < segment->page_shift) shift = segment->page_shift - 6;
+  return shift < segment->page_shift ? (uint8_t)shift : 0;
+}
 
 void ta_page_init(ta_segment_t *segment, ta_page_t *page, unsigned cls) {
   size_t block_size = ta_class_size(cls);
@@ -14,8 +37,12 @@ void ta_page_init(ta_segment_t *segment, ta_page_t *page, unsigned cls) {
   page->used = 0;
   page->free = NULL;
   page->local_free = NULL;
-  page->in_full = false;
+  page->free_flags = 0;
   atomic_store_explicit(&page->remote_free, 0, memory_order_relaxed);
+  atomic_store_explicit(&page->holes, 0, memory_order_relaxed);
+  page->hole_shift = hole_shift_for(segment);
+  page->holes_looked = false;
+  page->quiet_used = UINT32_MAX;
 }
 
 /* Blocks carved at least per extension: for classes of a page and more, one
@@ -85,10 +112,111 @@ bool ta_page_collect(ta_page_t *page) {
   return page->used == 0;
 }
 
+/* ---- holes ---- */
+
+/* Bits first..end-1. */
+static uint64_t bit_run(unsigned first, unsigned end) {
+  return (UINT64_MAX >> (64 - (end - first))) << first;
+}
+
+/* Pushes onto page->free, in address order, the blocks that overlap
+ * `granules` and no granule of `keep_out`. */
+static void push_blocks_of(ta_page_t *page, uint64_t granules, uint64_t keep_out) {
+  size_t bsize = page->block_size;
+  uintptr_t area = (uintptr_t)page->area;
+  uintptr_t base = area & ~(((uintptr_t)1 << page->hole_shift) - 1);
+  uintptr_t lo = base + ((uintptr_t)__builtin_ctzll(granules) << page->hole_shift);
+  uintptr_t hi = base + ((uintptr_t)(64 - __builtin_clzll(granules)) << page->hole_shift);
+  size_t first = lo > area ? (lo - area) / bsize : 0;
+  size_t end = (hi - area + bsize - 1) / bsize;
+  size_t carved = ta_page_carved_bytes(page) / bsize;
+  if (end > carved) end = carved;
+  for (size_t i = end; i-- > first;) {
+    uintptr_t addr = area + i * bsize;
+    uint64_t mine = ta_page_granules_of(page, addr);
+    if ((mine & granules) == 0 || (mine & keep_out) != 0) continue;
+    ta_block_t *block = (ta_block_t *)addr;
+    block->next = page->free;
+    block->free_mark = ta_block_free_mark(block);
+    page->free = block;
+  }
+}
+
+/* Makes the page's hole blocks free blocks again (their memory faults back
+ * in as they are written). */
+static void page_fill_holes(ta_page_t *page) {
+  uint64_t holes = atomic_load_explicit(&page->holes, memory_order_relaxed);
+  push_blocks_of(page, holes, 0);
+  atomic_store_explicit(&page->holes, 0, memory_order_release);
+  page->free_flags &= (uint8_t)~TA_PAGE_HOLES;
+}
+
+size_t ta_page_purge_holes(ta_page_t *page) {
+  if (page->hole_shift == 0 || atomic_load_explicit(&page->holes, memory_order_relaxed) != 0) {
+    return 0;
+  }
+  size_t granule = (size_t)1 << page->hole_shift;
+  size_t bsize = page->block_size;
+  uintptr_t area = (uintptr_t)page->area;
+  uintptr_t base = area & ~(uintptr_t)(granule - 1);
+  uint32_t carved = ta_page_carved_bytes(page);
+  if ((carved / bsize - page->used) * bsize < granule) return 0; /* no granule can be free */
+  ta_block_set_t free_set = {{0}};
+  ta_block_set_add_list(&free_set, page, page->free);
+  /* Granules wholly inside the carved blocks whose every block is free. */
+  uint64_t holes = 0;
+  uintptr_t end = (area + carved) & ~(uintptr_t)(granule - 1);
+  for (uintptr_t g = (area + granule - 1) & ~(uintptr_t)(granule - 1); g < end; g += granule) {
+    size_t last = (g + granule - 1 - area) / bsize;
+    size_t i = (g - area) / bsize;
+    while (i <= last && ta_block_set_has(&free_set, i)) i++;
+    if (i > last) holes |= UINT64_C(1) << ((g - base) >> page->hole_shift);
+  }
+  if (holes == 0) return 0;
+  /* Off the free list first: the links live in the memory to be purged. */
+  for (ta_block_t **link = &page->free; *link != NULL;) {
+    if (ta_page_granules_of(page, (uintptr_t)*link) & holes) {
+      *link = (*link)->next;
+    } else {
+      link = &(*link)->next;
+    }
+  }
+  /* Published before the purge zeroes the blocks' free marks: a free through
+   * another heap that reads a zero mark then sees the hole. */
+  atomic_store_explicit(&page->holes, holes, memory_order_release);
+  uint64_t failed = 0;
+  size_t purged = 0;
+  for (uint64_t todo = holes; todo != 0;) {
+    unsigned first = (unsigned)__builtin_ctzll(todo);
+    unsigned stop = first + 1;
+    while (stop < 64 && ((todo >> stop) & 1)) stop++;
+    size_t bytes = (size_t)(stop - first) << page->hole_shift;
+    if (ta_mem_purge_in_use((void *)(base + ((uintptr_t)first << page->hole_shift)), bytes) ==
+        TA_OK) {
+      purged += bytes;
+    } else {
+      failed |= bit_run(first, stop);
+    }
+    todo &= ~bit_run(first, stop);
+  }
+  if (failed != 0) {
+    /* Memory the mapper left as it was: its blocks go back on the list. */
+    holes &= ~failed;
+    push_blocks_of(page, failed, holes);
+    atomic_store_explicit(&page->holes, holes, memory_order_release);
+  }
+  if (holes != 0) page->free_flags |= TA_PAGE_HOLES;
+  return purged;
+}
+
 bool ta_page_refill(ta_page_t *page) {
   ta_page_take_local(page);
   ta_page_collect_remote(page);
   if (page->free != NULL) return true;
+  if (page->free_flags & TA_PAGE_HOLES) {
+    page_fill_holes(page);
+    return true;
+  }
   if (ta_page_carved_bytes(page) < page->carve_limit) {
     page_extend(page);
     return true;
@@ -119,7 +247,7 @@ bool ta_page_refill_or_watch(ta_page_t *page) {
 bool ta_page_holds_free(ta_page_t *page, const ta_block_t *block) {
   const ta_block_t *remote =
       ta_remote_list(atomic_load_explicit(&page->remote_free, memory_order_acquire));
-  return ta_block_list_holds(page->free, block) || ta_block_list_holds(page->local_free, block) ||
+  return ta_page_block_in_hole(page, block) || ta_block_list_holds(page->free, block) || ta_block_list_holds(page->local_free, block) ||
          ta_block_list_holds(remote, block);
 }
 

@@ -11,12 +11,28 @@
 extern "C" {
 #endif
 
+/* Blocks of a page that a bitmap can mark: a small page of the smallest
+ * class. Pages of other kinds hold fewer blocks. */
+#define TA_PAGE_MAX_BLOCKS ((size_t)1 << (TA_SMALL_PAGE_SHIFT - 4))
+
+/* A set of a page's blocks, by index from its area. */
+typedef struct ta_block_set {
+  uint64_t bits[TA_PAGE_MAX_BLOCKS / 64];
+} ta_block_set_t;
+
+/* Adds the blocks of list (blocks of page) to set. */
+void ta_block_set_add_list(ta_block_set_t *set, const ta_page_t *page, const ta_block_t *list);
+
+static inline bool ta_block_set_has(const ta_block_set_t *set, size_t index) {
+  return index < TA_PAGE_MAX_BLOCKS && ((set->bits[index / 64] >> (index % 64)) & 1);
+}
+
 /* Prepares a page just taken from its segment to serve class cls. */
 void ta_page_init(ta_segment_t *segment, ta_page_t *page, unsigned cls);
 
 /* Refills page->free (which must be empty) from the local and remote free
- * lists or, when both are empty, by carving more blocks. Returns whether
- * page->free has a block. */
+ * lists or, when both are empty, from the page's holes or by carving more
+ * blocks. Returns whether page->free has a block. */
 bool ta_page_refill(ta_page_t *page);
 
 /* A block freed by the page's owner, already marked free. It goes onto
@@ -54,8 +70,30 @@ uint32_t ta_page_collect_remote(ta_page_t *page);
  * Returns whether page->free has a block (then the page is not watched). */
 bool ta_page_refill_or_watch(ta_page_t *page);
 
-/* Whether block sits on any of the page's free lists. Slow: for the rare
- * block whose free mark says it may already be free. */
+/* The granules of the page (see ta_page_t.holes) that the block at addr
+ * overlaps. */
+static inline uint64_t ta_page_granules_of(const ta_page_t *page, uintptr_t addr) {
+  uintptr_t base = (uintptr_t)page->area & ~(((uintptr_t)1 << page->hole_shift) - 1);
+  unsigned first = (unsigned)((addr - base) >> page->hole_shift);
+  unsigned last = (unsigned)((addr + page->block_size - 1 - base) >> page->hole_shift);
+  return (UINT64_MAX >> (63 - last)) & (UINT64_MAX << first);
+}
+
+/* Whether the block at addr lies in a hole, and so is free: a free of it
+ * is a double free. Any thread. */
+static inline bool ta_page_block_in_hole(const ta_page_t *page, const void *block) {
+  uint64_t holes = atomic_load_explicit(&page->holes, memory_order_acquire);
+  return holes != 0 && (holes & ta_page_granules_of(page, (uintptr_t)block)) != 0;
+}
+
+/* Purges the granules of the page that hold only free blocks (after
+ * ta_page_collect, so that every free block is on page->free), leaving the
+ * page in use: the owner's upkeep does this for pages that have been quiet.
+ * Only pages that have no holes yet. Returns the bytes purged. */
+size_t ta_page_purge_holes(ta_page_t *page);
+
+/* Whether block sits on any of the page's free lists, or in a hole. Slow:
+ * for the rare block whose free mark says it may already be free. */
 bool ta_page_holds_free(ta_page_t *page, const ta_block_t *block);
 
 /* Whether block is on the list that starts at list. */

@@ -121,7 +121,8 @@ bool ta_segment_return_page(ta_segment_t *segment, ta_page_t *page, uint64_t now
   segment->pages_quiet_since = now;
   segment->resident_free_pages |= UINT64_C(1) << index;
   page->in_use = false;
-  page->in_full = false;
+  page->free_flags = 0;
+  atomic_store_explicit(&page->holes, 0, memory_order_relaxed);
   page->free = NULL;
   page->local_free = NULL;
   page->used = 0;

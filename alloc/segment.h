@@ -89,12 +89,29 @@ typedef struct ta_page {
   uint32_t carve_limit;   /* bytes of the whole blocks that fit the page */
   uint8_t size_class;
   bool in_use;     /* serving a class (or a huge block) */
-  bool in_full;    /* on the heap's full list rather than its class queue */
+  /* TA_PAGE_* bits: any of them sends a local free to the slow path after
+   * its push (one test on the fast path for all of them). */
+  uint8_t free_flags;
   /* Blocks freed through other heaps, a stack of ta_block_t; its low bit is
    * TA_REMOTE_WATCHED while the page is full and waits for its first one. */
   TA_ALIGNAS(TA_CACHE_LINE) TA_ATOMIC(uintptr_t) remote_free;
   ta_list_node_t queue_node; /* in the heap's class queue or full list */
+  /* Holes: granules (1 << hole_shift bytes, OS pages) of the area that held
+   * only free blocks and were purged while the page stayed in use (page.c);
+   * bit i is the granule at i granules from the area's start rounded down.
+   * Their blocks are on no free list until the page runs dry. Atomic: frees
+   * through other heaps check them. hole_shift 0: the page gets none. */
+  TA_ATOMIC(uint64_t) holes;
+  uint8_t hole_shift;
+  /* What the heap's upkeep saw of the page last time: its blocks in use,
+   * and whether it has looked for holes since they last changed. */
+  bool holes_looked;
+  uint32_t quiet_used;
 } ta_page_t;
+
+/* Bits of ta_page_t.free_flags. */
+#define TA_PAGE_FULL ((uint8_t)1)  /* on the heap's full list, not its class queue */
+#define TA_PAGE_HOLES ((uint8_t)2) /* holes is not 0 */
 
 typedef struct ta_segment {
   uintptr_t cookie; /* ta_segment_cookie(self): catches a stale map entry */

@@ -200,7 +200,7 @@ void *ta_huge_alloc(ta_heap_t *heap, size_t size, size_t align, ta_error_t *err)
       ta_segment_map_set((uintptr_t)at.block, TA_CHUNK_AFTER_HEADER);
     }
   }
-  page->in_full = true;
+  page->free_flags = TA_PAGE_FULL;
   /* A remote free of the block goes to the heap's remote_blocks. */
   atomic_store_explicit(&page->remote_free, TA_REMOTE_WATCHED, memory_order_relaxed);
   ((ta_block_t *)(void *)page->area)->free_mark = 0; /* the slot may hold an old mark */

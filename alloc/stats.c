@@ -39,35 +39,22 @@ ta_error_t ta_stats_get(ta_stats_t *out) {
 
 /* ---- walking a heap's live blocks ---- */
 
-/* Blocks of a page that a bitmap can mark: a small page of the smallest
- * class. Pages of other kinds hold fewer blocks. */
-#define TA_PAGE_MAX_BLOCKS ((size_t)1 << (TA_SMALL_PAGE_SHIFT - 4))
-
-typedef struct free_set {
-  uint64_t bits[TA_PAGE_MAX_BLOCKS / 64];
-} free_set_t;
-
-static void free_set_mark(free_set_t *set, const ta_page_t *page, const ta_block_t *list) {
-  for (; list != NULL; list = list->next) {
-    size_t index = (size_t)((const uint8_t *)list - page->area) / page->block_size;
-    if (index < TA_PAGE_MAX_BLOCKS) set->bits[index / 64] |= UINT64_C(1) << (index % 64);
-  }
-}
-
 /* The page's free blocks: on its own lists (the remote one read as it stands:
  * other threads only push above the head we read). */
-static void free_set_fill(free_set_t *set, const ta_page_t *page) {
+static void free_set_fill(ta_block_set_t *set, const ta_page_t *page) {
   memset(set, 0, sizeof(*set));
-  free_set_mark(set, page, page->free);
-  free_set_mark(set, page, page->local_free);
-  free_set_mark(set, page,
-                ta_remote_list(atomic_load_explicit(&page->remote_free, memory_order_acquire)));
+  ta_block_set_add_list(set, page, page->free);
+  ta_block_set_add_list(set, page, page->local_free);
+  ta_block_set_add_list(set, page,
+                        ta_remote_list(atomic_load_explicit(&page->remote_free, memory_order_acquire)));
 }
 
-static bool block_is_free(ta_page_t *page, const free_set_t *set, size_t index,
+/* Blocks in holes are free and not read: their memory was given back. */
+static bool block_is_free(ta_page_t *page, const ta_block_set_t *set, size_t index,
                           const ta_block_t *block) {
+  if (ta_page_block_in_hole(page, block)) return true;
   if (block->free_mark != ta_block_free_mark(block)) return false; /* cleared when handed out */
-  if (index < TA_PAGE_MAX_BLOCKS) return (set->bits[index / 64] >> (index % 64)) & 1;
+  if (index < TA_PAGE_MAX_BLOCKS) return ta_block_set_has(set, index);
   return ta_page_holds_free(page, block);
 }
 
@@ -79,7 +66,7 @@ static bool visit_page(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page,
     if (block->free_mark == ta_block_free_mark(block)) return true; /* being freed elsewhere */
     return visit(heap, page->area, segment->huge_size, arg);
   }
-  free_set_t set;
+  ta_block_set_t set;
   free_set_fill(&set, page);
   size_t count = ta_page_carved_bytes(page) / page->block_size;
   for (size_t i = 0; i < count; i++) {
@@ -185,6 +172,7 @@ bool ta_heap_contains(ta_heap_t *heap, const void *ptr) {
     size_t index = off / page->block_size;
     const ta_block_t *block =
         (const ta_block_t *)(const void *)(page->area + index * page->block_size);
+    if (ta_page_block_in_hole(page, block)) return false;
     return block->free_mark != ta_block_free_mark(block) ||
            !ta_heap_block_is_free(heap, page, block);
   }

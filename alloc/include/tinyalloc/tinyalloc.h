@@ -105,8 +105,10 @@ ta_error_t ta_heap_last_error(const ta_heap_t *heap);
 
 /* Upkeep on demand: takes back the blocks other heaps freed, returns every
  * page of the heap left empty to its segment and every empty segment to the
- * arena, and purges the free memory whose purge delay has passed. The
- * same happens on its own over time; this is for a program about to go idle.
+ * arena, and purges the free memory whose purge delay has passed and, on
+ * Linux, the OS pages inside the heap's pages in use that hold only free
+ * blocks. The same happens on its own over time; this is for a program
+ * about to go idle.
  * NULL is refused (TA_ERR_INVALID_ARGUMENT; debug builds print a message).
  * Heap's thread. */
 void ta_heap_collect(ta_heap_t *heap);
@@ -189,7 +191,9 @@ typedef enum ta_option {
    * committed for reuse before it is purged, in milliseconds; 0 purges it as
    * soon as it is free. A purge gives the pages' physical memory back to the
    * OS: on Linux with MADV_DONTNEED, the pages staying mapped so that reuse
-   * needs no system call; elsewhere by decommitting them. It is done by the
+   * needs no system call; elsewhere by decommitting them. On Linux the OS
+   * pages of free blocks inside a page still in use go back too, once no
+   * block has been freed into that page for the delay. It is done by the
    * next thread that takes a slow path of tinyalloc after the delay (every
    * thread that allocates does so regularly), or by ta_heap_collect or
    * ta_trim. */
