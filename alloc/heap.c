@@ -47,9 +47,9 @@ static void queue_push_front(ta_heap_t *heap, ta_page_t *page) {
   heap->direct[page->size_class] = page;
 }
 
+/* Takes the page off its class queue; a full page is on no list. */
 static void queue_remove(ta_heap_t *heap, ta_page_t *page) {
   if (page->free_flags & TA_PAGE_FULL) {
-    ta_list_remove(&heap->full, &page->queue_node);
     page->free_flags &= (uint8_t)~TA_PAGE_FULL;
   } else {
     ta_list_remove(&heap->queues[page->size_class], &page->queue_node);
@@ -62,16 +62,18 @@ static void queue_remove(ta_heap_t *heap, ta_page_t *page) {
  * has gathered more frees, so allocation does not bounce between pages that
  * each hold one free block. */
 static void page_unfull(ta_heap_t *heap, ta_page_t *page) {
-  ta_list_remove(&heap->full, &page->queue_node);
   page->free_flags &= (uint8_t)~TA_PAGE_FULL;
   ta_list_push_back(&heap->queues[page->size_class], &page->queue_node);
   if (heap->direct[page->size_class] == &empty_page) heap->direct[page->size_class] = page;
 }
 
+/* Full pages are flagged, not listed: nothing walks them (a free into one
+ * brings it back, ta_page_refill_or_watch has other heaps' frees say so),
+ * and a list would touch two other pages' descriptors, cold in a big heap,
+ * at every move in and out. */
 static void page_to_full(ta_heap_t *heap, ta_page_t *page) {
   queue_remove(heap, page);
   page->free_flags |= TA_PAGE_FULL;
-  ta_list_push_back(&heap->full, &page->queue_node);
 }
 
 /* Gives an empty page back to its segment, and the segment to the arena once
@@ -150,7 +152,6 @@ static ta_heap_t *heap_create(bool registered) {
     ta_list_init(&heap->queues[c]);
     heap->direct[c] = &empty_page;
   }
-  ta_list_init(&heap->full);
   ta_list_init(&heap->free_segments[0]);
   ta_list_init(&heap->free_segments[1]);
   ta_list_init(&heap->segments);
@@ -209,9 +210,9 @@ ta_error_t ta_heap_last_error(const ta_heap_t *heap) {
 
 
 /* Takes the blocks that other heaps freed into watched pages (one per page,
- * see ta_page_refill_or_watch) and frees them here: each brings its page back
- * from the full list to its queue, or frees its huge block. The cost is in
- * the pages that got a block back, not in the size of the full list. */
+ * see ta_page_refill_or_watch) and frees them here: each brings its full
+ * page back to its queue, or frees its huge block. The cost is in the pages
+ * that got a block back, not in the number of full pages. */
 void ta_heap_take_remote(ta_heap_t *heap) {
   if (atomic_load_explicit(&heap->remote_blocks, memory_order_relaxed) == 0) return;
   ta_block_t *block =
@@ -222,7 +223,6 @@ void ta_heap_take_remote(ta_heap_t *heap) {
     ta_segment_t *segment = ta_segment_lookup(block);
     ta_page_t *page = ta_segment_page_of(segment, block);
     if (segment->kind == TA_PAGE_HUGE) {
-      ta_list_remove(&heap->full, &page->queue_node);
       ta_segment_free(heap, segment);
     } else {
       ta_page_push_free(page, block); /* already marked free by the remote claim */
@@ -506,7 +506,6 @@ static void free_huge(ta_heap_t *heap, ta_segment_t *segment, void *ptr, ta_layo
       free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
       return;
     }
-    ta_list_remove(&heap->full, &page->queue_node);
     ta_segment_free(heap, segment);
     return;
   }

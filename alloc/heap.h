@@ -19,7 +19,6 @@ struct ta_heap {
    * pops page->free without checking for NULL pages. */
   ta_page_t *direct[TA_CLASS_COUNT];
   ta_list_t queues[TA_CLASS_COUNT]; /* pages that may have free blocks */
-  ta_list_t full;                   /* pages with none, and huge blocks */
   ta_list_t free_segments[2];       /* small and medium segments with free pages */
   ta_list_t segments;               /* every segment of the heap */
   ta_error_t last_error;
@@ -33,7 +32,7 @@ struct ta_heap {
   struct ta_heap *next_abandoned; /* in the pool of abandoned thread heaps */
   /* Blocks freed through other heaps into watched (full) pages, a stack of
    * ta_block_t: one per page at a time, so the owner finds the pages that
-   * have room again without scanning its full list. On a cache line of its
+   * have room again without looking at every full page. On a cache line of its
    * own: other threads write it. */
   TA_ALIGNAS(TA_CACHE_LINE) TA_ATOMIC(uintptr_t) remote_blocks;
   /* Set by a free through another heap onto a page that is not watched:
@@ -63,7 +62,7 @@ bool ta_heap_is_empty(const ta_heap_t *heap);
 void ta_free_without_heap(void *ptr);
 
 /* Takes the blocks other heaps handed to heap->remote_blocks and frees them
- * locally (their pages come back from the full list). Heap's thread. */
+ * locally (their pages come back to their queues). Heap's thread. */
 void ta_heap_take_remote(ta_heap_t *heap);
 
 #ifdef __cplusplus

@@ -29,7 +29,7 @@ extern "C" {
 
 /* The slow paths (heap.c): a class whose first page has run dry; any other
  * request (over-aligned, huge, invalid); a free the fast path did not settle;
- * what a free that empties a page, or brings one back from the full list,
+ * what a free that empties a page, or brings a full one back to its queue,
  * does next. heap is not NULL. */
 void *ta_heap_alloc_class_slow(ta_heap_t *heap, unsigned cls);
 void *ta_heap_alloc_slow(ta_heap_t *heap, ta_layout_t layout);

@@ -63,10 +63,10 @@ bool ta_page_collect(ta_page_t *page);
 /* Moves the remote frees of the page onto its free list. Returns how many. */
 uint32_t ta_page_collect_remote(ta_page_t *page);
 
-/* For a page about to go on the full list: refills it as ta_page_refill does,
+/* For a page about to be taken off its queue as full: refills it as ta_page_refill does,
  * or, when that finds nothing, watches its remote list (TA_REMOTE_WATCHED), so
  * that the next remote free hands its block to the owner heap instead, which
- * then knows the page has a block again without scanning the full list.
+ * then knows the page has a block again without looking at every full page.
  * Returns whether page->free has a block (then the page is not watched). */
 bool ta_page_refill_or_watch(ta_page_t *page);
 

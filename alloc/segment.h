@@ -95,7 +95,7 @@ typedef struct ta_page {
   /* Blocks freed through other heaps, a stack of ta_block_t; its low bit is
    * TA_REMOTE_WATCHED while the page is full and waits for its first one. */
   TA_ALIGNAS(TA_CACHE_LINE) TA_ATOMIC(uintptr_t) remote_free;
-  ta_list_node_t queue_node; /* in the heap's class queue or full list */
+  ta_list_node_t queue_node; /* in the heap's class queue (a full page is on none) */
   /* Holes: granules (1 << hole_shift bytes, OS pages) of the area that held
    * only free blocks and were purged while the page stayed in use (page.c);
    * bit i is the granule at i granules from the area's start rounded down.
@@ -110,7 +110,7 @@ typedef struct ta_page {
 } ta_page_t;
 
 /* Bits of ta_page_t.free_flags. */
-#define TA_PAGE_FULL ((uint8_t)1)  /* on the heap's full list, not its class queue */
+#define TA_PAGE_FULL ((uint8_t)1)  /* full: off its class queue, on no list */
 #define TA_PAGE_HOLES ((uint8_t)2) /* holes is not 0 */
 
 typedef struct ta_segment {

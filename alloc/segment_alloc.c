@@ -205,7 +205,6 @@ void *ta_huge_alloc(ta_heap_t *heap, size_t size, size_t align, ta_error_t *err)
   atomic_store_explicit(&page->remote_free, TA_REMOTE_WATCHED, memory_order_relaxed);
   ((ta_block_t *)(void *)page->area)->free_mark = 0; /* the slot may hold an old mark */
   segment_list(heap, segment);
-  ta_list_push_back(&heap->full, &page->queue_node);
   return page->area;
 }
 

@@ -14,7 +14,7 @@ extern "C" {
 ta_segment_t *ta_segment_alloc(ta_heap_t *heap, ta_page_kind_t kind, ta_error_t *err);
 
 /* A huge block of size bytes aligned to align in a segment of its own, whose
- * page 0 is listed on heap->full. NULL with *err set on failure. */
+ * page 0 is flagged full (on no queue). NULL with *err set on failure. */
 void *ta_huge_alloc(ta_heap_t *heap, size_t size, size_t align, ta_error_t *err);
 
 /* For a huge block freed through another heap, by the freeing thread:

@@ -212,7 +212,7 @@ struct Walk {
   }
 
   // Many blocks of one layout, then frees of some of them: fills pages, sends
-  // them to the full list and back, retires them.
+  // them (full) and back to their queues, retires them.
   void Burst() {
     size_t size = ta_fuzz::PickSize(in);
     if (size > 65536) size %= 65536;

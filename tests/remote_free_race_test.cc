@@ -164,7 +164,7 @@ TEST(RemoteFreeRace, ManyRacingDoubleFreesNeverCorruptTheOwner) {
 }
 
 // Remote frees cost the owner in the pages that got blocks back, not in the
-// length of its full list: with 400 full pages, blocks freed remotely into 3
+// number of its full pages: with 400 of them, blocks freed remotely into 3
 // of them are found by taking 3 blocks, not by walking the 400 pages (which
 // the owner did before, on every collection).
 TEST(RemoteFrees, TheOwnerFindsThemWithoutScanningItsFullPages) {
