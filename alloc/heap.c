@@ -63,6 +63,7 @@ static void queue_remove(ta_heap_t *heap, ta_page_t *page) {
  * each hold one free block. */
 static void page_unfull(ta_heap_t *heap, ta_page_t *page) {
   page->free_flags &= (uint8_t)~TA_PAGE_FULL;
+  page->quiet_used = UINT32_MAX; /* back in use: quiet only from the next upkeep */
   ta_list_push_back(&heap->queues[page->size_class], &page->queue_node);
   if (heap->direct[page->size_class] == &empty_page) heap->direct[page->size_class] = page;
 }
@@ -277,8 +278,9 @@ static void heap_purge_free_pages(ta_heap_t *heap, uint64_t now) {
  * no block since the heap's last upkeep, a purge delay ago or more: pages a
  * program freed most of and then left alone, as after a burst. `all`
  * (ta_heap_collect): every page now, the first of each queue too. A page is
- * looked at once until its count of blocks in use changes; the first of a
- * queue, which serves allocations, only when `all`. */
+ * looked at once until its count of blocks in use changes (a heap collected
+ * again and again, as abandoned ones are, costs no new scan); the first of
+ * a queue, which serves allocations, only when `all`. */
 static void heap_purge_holes(ta_heap_t *heap, bool all) {
   if (!ta_os_can_purge()) return;
   for (unsigned cls = 0; cls < TA_CLASS_COUNT; cls++) {
@@ -288,12 +290,13 @@ static void heap_purge_holes(ta_heap_t *heap, bool all) {
       ta_page_t *page = page_of_node(node);
       node = next;
       bool serving = heap->direct[cls] == page;
-      if (page->hole_shift == 0 || (!all && (serving || page->used != page->quiet_used))) {
+      bool changed = page->used != page->quiet_used;
+      if (changed) page->holes_looked = false;
+      if (page->hole_shift == 0 || (!all && (serving || changed))) {
         page->quiet_used = page->used;
-        page->holes_looked = false;
         continue;
       }
-      if (page->holes_looked && !all) continue;
+      if (page->holes_looked) continue;
       page->holes_looked = true;
       if (ta_page_collect(page) && !serving) {
         page_retire(heap, ta_segment_of(page), page);
@@ -538,6 +541,7 @@ TA_NOINLINE void ta_heap_page_after_free(ta_heap_t *heap, ta_segment_t *segment,
     ta_block_t *block = page->local_free;
     page->local_free = block->next;
     page->used++;
+    block->free_mark = 0; /* as the purge left it: the hole's refill claims it from 0 */
     free_invalid(heap, TA_ERR_INVALID_POINTER, block);
     return;
   }
@@ -592,11 +596,13 @@ static void free_checked(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
     return;
   }
   if (TA_LIKELY(segment->heap == heap)) {
-    bool marked_free = block->free_mark == ta_block_free_mark(block);
     /* A live block's mark is cleared when it is handed out, so a matching mark
      * means a double free unless the program wrote that very value: the free
-     * lists tell for sure. */
-    if (TA_UNLIKELY(marked_free) && ta_heap_block_is_free(heap, page, block)) {
+     * lists tell for sure. A block in a hole is free, its mark purged (and
+     * not read: that would fault the hole back in). */
+    if (TA_UNLIKELY(ta_page_block_in_hole(page, block)) ||
+        (TA_UNLIKELY(block->free_mark == ta_block_free_mark(block)) &&
+         ta_heap_block_is_free(heap, page, block))) {
       free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
       return;
     }
@@ -606,8 +612,10 @@ static void free_checked(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
     return;
   }
   /* The owner's free lists may change under us: trust the mark alone, and
-   * the page's holes, where free blocks carry no mark (looked at again after
-   * the claim: the owner may have purged the block in between). */
+   * the page's holes, where free blocks carry no mark. Looked at again after
+   * the claim: the owner may have purged the block in between. Then the
+   * claim stands, and the hole's refill counts the block in use (page.c): a
+   * double free that races a purge leaks its page rather than corrupt it. */
   if (TA_UNLIKELY(ta_page_block_in_hole(page, block) || !block_claim_remote(block) ||
                   ta_page_block_in_hole(page, block))) {
     free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);

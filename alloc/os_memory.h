@@ -1,7 +1,7 @@
 /* The core's way to the mapper: the ta_os_* calls, counting what the
  * process holds (reserved, committed, its peak, purged) for ta_stats.
- * Memory purged but left committed by the mapper (mapper.h) is not counted
- * committed until it is reused. */
+ * Free memory purged but left committed by the mapper (mapper.h) is not
+ * counted committed until it is reused; holes in pages in use are. */
 #ifndef TINYALLOC_ALLOC_OS_MEMORY_H_
 #define TINYALLOC_ALLOC_OS_MEMORY_H_
 
@@ -24,8 +24,8 @@ ta_error_t ta_mem_decommit(void *addr, size_t size, bool purge);
  * ta_mem_reuse_purged), else decommitted. */
 ta_error_t ta_mem_purge(void *addr, size_t size, bool *still_committed);
 /* Purges memory inside a page in use (its free blocks' OS pages) where the
- * mapper can purge: counted purged, and still committed, as it is reused
- * without notice. */
+ * mapper can purge: counted purged, and still committed (the page's memory
+ * is booked committed as a whole, until the page goes back). */
 ta_error_t ta_mem_purge_in_use(void *addr, size_t size);
 /* Counts size purged bytes, still committed, committed again as they are
  * taken for use. */

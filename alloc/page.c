@@ -28,21 +28,30 @@ static uint8_t hole_shift_for(const ta_segment_t *segment) {
 }
 
 void ta_page_init(ta_segment_t *segment, ta_page_t *page, unsigned cls) {
+  page->free_flags = 0;
+  page->holes_looked = false;
+  page->quiet_used = UINT32_MAX;
+  page->used = 0;
+  atomic_store_explicit(&page->remote_free, 0, memory_order_relaxed);
+  atomic_store_explicit(&page->holes, 0, memory_order_relaxed);
+  uint32_t kept = page->kept_bytes;
+  page->kept_bytes = 0;
+  if (kept != 0 && page->size_class == cls) {
+    /* Its last use was this class: its blocks are carved and free already,
+     * no need to carve them again (a program that fills and empties pages
+     * in turn would otherwise carve each page every time). */
+    ta_page_set_carved_bytes(page, kept);
+    return;
+  }
   size_t block_size = ta_class_size(cls);
   page->size_class = (uint8_t)cls;
   page->block_size = (uint32_t)block_size;
   page->divisor = UINT64_MAX / block_size + 1;
   page->carve_limit = (uint32_t)(ta_page_area_size(segment, page) / block_size * block_size);
   ta_page_set_carved_bytes(page, 0);
-  page->used = 0;
   page->free = NULL;
   page->local_free = NULL;
-  page->free_flags = 0;
-  atomic_store_explicit(&page->remote_free, 0, memory_order_relaxed);
-  atomic_store_explicit(&page->holes, 0, memory_order_relaxed);
   page->hole_shift = hole_shift_for(segment);
-  page->holes_looked = false;
-  page->quiet_used = UINT32_MAX;
 }
 
 /* Blocks carved at least per extension: for classes of a page and more, one
@@ -120,7 +129,11 @@ static uint64_t bit_run(unsigned first, unsigned end) {
 }
 
 /* Pushes onto page->free, in address order, the blocks that overlap
- * `granules` and no granule of `keep_out`. */
+ * `granules` and no granule of `keep_out`. Each is claimed with a
+ * compare-and-swap of its free mark from 0, as a free through another heap
+ * claims a block: such a free of a block in a hole (a double free) that
+ * raced the purge, and so claimed it, wins it; the block then counts as in
+ * use, so that the push that free makes, if it makes one, balances. */
 static void push_blocks_of(ta_page_t *page, uint64_t granules, uint64_t keep_out) {
   size_t bsize = page->block_size;
   uintptr_t area = (uintptr_t)page->area;
@@ -136,19 +149,26 @@ static void push_blocks_of(ta_page_t *page, uint64_t granules, uint64_t keep_out
     uint64_t mine = ta_page_granules_of(page, addr);
     if ((mine & granules) == 0 || (mine & keep_out) != 0) continue;
     ta_block_t *block = (ta_block_t *)addr;
+    uintptr_t zero = 0;
+    if (!__atomic_compare_exchange_n(&block->free_mark, &zero, ta_block_free_mark(block), false,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+      page->used++;
+      continue;
+    }
     block->next = page->free;
-    block->free_mark = ta_block_free_mark(block);
     page->free = block;
   }
 }
 
 /* Makes the page's hole blocks free blocks again (their memory faults back
- * in as they are written). */
-static void page_fill_holes(ta_page_t *page) {
+ * in as they are written). Whether page->free has a block (none only if
+ * double frees claimed them all). */
+static bool page_fill_holes(ta_page_t *page) {
   uint64_t holes = atomic_load_explicit(&page->holes, memory_order_relaxed);
   push_blocks_of(page, holes, 0);
   atomic_store_explicit(&page->holes, 0, memory_order_release);
   page->free_flags &= (uint8_t)~TA_PAGE_HOLES;
+  return page->free != NULL;
 }
 
 size_t ta_page_purge_holes(ta_page_t *page) {
@@ -173,10 +193,14 @@ size_t ta_page_purge_holes(ta_page_t *page) {
     if (i > last) holes |= UINT64_C(1) << ((g - base) >> page->hole_shift);
   }
   if (holes == 0) return 0;
-  /* Off the free list first: the links live in the memory to be purged. */
+  /* Off the free list first: the links live in the memory to be purged.
+   * Their marks are cleared, as a purge would (a mapper need not zero
+   * memory it fails to purge): the refill claims each block from 0. */
   for (ta_block_t **link = &page->free; *link != NULL;) {
-    if (ta_page_granules_of(page, (uintptr_t)*link) & holes) {
-      *link = (*link)->next;
+    ta_block_t *block = *link;
+    if (ta_page_granules_of(page, (uintptr_t)block) & holes) {
+      *link = block->next;
+      __atomic_store_n(&block->free_mark, 0, __ATOMIC_RELAXED);
     } else {
       link = &(*link)->next;
     }
@@ -213,10 +237,7 @@ bool ta_page_refill(ta_page_t *page) {
   ta_page_take_local(page);
   ta_page_collect_remote(page);
   if (page->free != NULL) return true;
-  if (page->free_flags & TA_PAGE_HOLES) {
-    page_fill_holes(page);
-    return true;
-  }
+  if ((page->free_flags & TA_PAGE_HOLES) && page_fill_holes(page)) return true;
   if (ta_page_carved_bytes(page) < page->carve_limit) {
     page_extend(page);
     return true;

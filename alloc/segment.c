@@ -103,6 +103,8 @@ void ta_segment_purge_free_pages(ta_segment_t *segment) {
     if (ta_mem_purge(from, bytes, &still_committed) == TA_OK && still_committed) {
       segment->purged_free_pages |= page_bits(first, end);
     }
+    /* The kept free lists lived in that memory. */
+    for (unsigned i = first; i < end; i++) segment->pages[i].kept_bytes = 0;
     todo &= ~page_bits(first, end);
   }
   segment->resident_free_pages = 0;
@@ -122,9 +124,17 @@ bool ta_segment_return_page(ta_segment_t *segment, ta_page_t *page, uint64_t now
   segment->resident_free_pages |= UINT64_C(1) << index;
   page->in_use = false;
   page->free_flags = 0;
+  /* Its blocks, all free now, stay carved on its lists for the next take by
+   * the same class (ta_page_init), unless holes broke the lists. Its carved
+   * bytes read 0 meanwhile, so that no free finds a block start in it. */
+  page->kept_bytes = atomic_load_explicit(&page->holes, memory_order_relaxed) == 0
+                         ? ta_page_carved_bytes(page)
+                         : 0;
+  if (page->kept_bytes == 0) {
+    page->free = NULL;
+    page->local_free = NULL;
+  }
   atomic_store_explicit(&page->holes, 0, memory_order_relaxed);
-  page->free = NULL;
-  page->local_free = NULL;
   page->used = 0;
   ta_page_set_carved_bytes(page, 0);
   atomic_store_explicit(&page->remote_free, 0, memory_order_relaxed);

@@ -92,21 +92,26 @@ typedef struct ta_page {
   /* TA_PAGE_* bits: any of them sends a local free to the slow path after
    * its push (one test on the fast path for all of them). */
   uint8_t free_flags;
-  /* Blocks freed through other heaps, a stack of ta_block_t; its low bit is
-   * TA_REMOTE_WATCHED while the page is full and waits for its first one. */
-  TA_ALIGNAS(TA_CACHE_LINE) TA_ATOMIC(uintptr_t) remote_free;
-  ta_list_node_t queue_node; /* in the heap's class queue (a full page is on none) */
-  /* Holes: granules (1 << hole_shift bytes, OS pages) of the area that held
-   * only free blocks and were purged while the page stayed in use (page.c);
-   * bit i is the granule at i granules from the area's start rounded down.
-   * Their blocks are on no free list until the page runs dry. Atomic: frees
-   * through other heaps check them. hole_shift 0: the page gets none. */
-  TA_ATOMIC(uint64_t) holes;
+  /* The granule size of holes (below) is 1 << hole_shift bytes; 0: the page
+   * gets none. */
   uint8_t hole_shift;
   /* What the heap's upkeep saw of the page last time: its blocks in use,
    * and whether it has looked for holes since they last changed. */
   bool holes_looked;
   uint32_t quiet_used;
+  /* A free page: the carved bytes of its last use, whose blocks are still
+   * on its lists for the next take by the same class; 0 if none. */
+  uint32_t kept_bytes;
+  /* Blocks freed through other heaps, a stack of ta_block_t; its low bit is
+   * TA_REMOTE_WATCHED while the page is full and waits for its first one. */
+  TA_ALIGNAS(TA_CACHE_LINE) TA_ATOMIC(uintptr_t) remote_free;
+  ta_list_node_t queue_node; /* in the heap's class queue (a full page is on none) */
+  /* Holes: granules (OS pages) of the area that held only free blocks and
+   * were purged while the page stayed in use (page.c); bit i is the granule
+   * at i granules from the area's start rounded down. Their blocks are on no
+   * free list until the page runs dry. Atomic: frees through other heaps
+   * check them. */
+  TA_ATOMIC(uint64_t) holes;
 } ta_page_t;
 
 /* Bits of ta_page_t.free_flags. */

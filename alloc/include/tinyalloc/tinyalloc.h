@@ -120,7 +120,8 @@ void ta_heap_collect(ta_heap_t *heap);
 /* The whole process. */
 typedef struct ta_stats_s {
   size_t reserved_bytes;       /* address space reserved from the OS */
-  size_t committed_bytes;      /* of it, committed now (not counting purged pages) */
+  size_t committed_bytes;      /* of it, committed now (not counting purged free pages;
+                                * holes purged inside pages in use stay counted) */
   size_t peak_committed_bytes; /* the most committed_bytes has been */
   size_t purged_bytes;         /* purged because free, so far */
   size_t retained_bytes;       /* free, kept committed for reuse */
