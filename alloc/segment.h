@@ -236,9 +236,12 @@ static inline void ta_page_set_carved_bytes(ta_page_t *page, uint32_t bytes) {
   atomic_store_explicit(&page->carved_bytes, bytes, memory_order_relaxed);
 }
 
-/* Whether off is a multiple of the page's block size (off < 2^32). */
+/* Whether off is a multiple of the page's block size (off < 2^32): then,
+ * and only then, off * ceil(2^64 / size) wraps to below the divisor
+ * (written `<`, not `<= divisor - 1`: one instruction less on the fast
+ * path of free). */
 static inline bool ta_page_is_block_offset(const ta_page_t *page, size_t off) {
-  return (uint64_t)off * page->divisor <= page->divisor - 1;
+  return (uint64_t)off * page->divisor < page->divisor;
 }
 
 /* Whether addr is the start of a block carved in the page: the one test of a
