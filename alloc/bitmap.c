@@ -1,12 +1,6 @@
 /* Atomic bitmap: claim, release and scan runs of bits with CAS on words. */
 #include "alloc/bitmap.h"
 
-/* Mask of bits [lo, lo + n) within one word; lo + n <= 64, n >= 1. */
-static uint64_t word_mask(size_t lo, size_t n) {
-  uint64_t m = (n == TA_BITMAP_WORD_BITS) ? ~UINT64_C(0) : ((UINT64_C(1) << n) - 1);
-  return m << lo;
-}
-
 /* Runs body once per word that [start, start + n) touches, with idx the word's
  * index and mask the run's bits in it; bit_ and take_ are the piece's first bit
  * and length. A break in body ends the walk. */
@@ -18,7 +12,7 @@ static uint64_t word_mask(size_t lo, size_t n) {
       size_t take_ = TA_BITMAP_WORD_BITS - lo_;                         \
       if (take_ > left_) take_ = left_;                                 \
       size_t idx = bit_ / TA_BITMAP_WORD_BITS;                          \
-      uint64_t mask = word_mask(lo_, take_);                            \
+      uint64_t mask = ta_word_mask(lo_, take_);                         \
       body;                                                             \
       bit_ += take_;                                                    \
       left_ -= take_;                                                   \

@@ -19,6 +19,19 @@ extern "C" {
 
 typedef TA_ATOMIC(uint64_t) ta_bitmap_word_t;
 
+/* Mask of bits [lo, lo + n) within one word; lo + n <= 64, n >= 1. */
+static inline uint64_t ta_word_mask(size_t lo, size_t n) {
+  uint64_t m = (n == TA_BITMAP_WORD_BITS) ? ~UINT64_C(0) : ((UINT64_C(1) << n) - 1);
+  return m << lo;
+}
+
+/* The lowest run of set bits of word (not 0): bits [*first, *end). */
+static inline void ta_word_lowest_run(uint64_t word, unsigned *first, unsigned *end) {
+  *first = (unsigned)__builtin_ctzll(word);
+  uint64_t above = ~(word >> *first); /* clear where the run is */
+  *end = above == 0 ? TA_BITMAP_WORD_BITS : *first + (unsigned)__builtin_ctzll(above);
+}
+
 /* Sets bits [start, start + n) if all of them were clear; otherwise leaves the
  * bitmap as it was and returns false. n >= 1. */
 bool ta_bitmap_try_claim(ta_bitmap_word_t *words, size_t start, size_t n);

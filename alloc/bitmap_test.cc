@@ -94,6 +94,27 @@ TEST(Bitmap, SetAndClearCountWhatChanged) {
 
 // Many threads claim runs concurrently; each marks the bits it owns in a
 // shadow array and would see another thread's mark if a bit were shared.
+TEST(Bitmap, WordMasksAndTheirLowestRun) {
+  EXPECT_EQ(ta_word_mask(0, 1), UINT64_C(1));
+  EXPECT_EQ(ta_word_mask(3, 2), UINT64_C(0x18));
+  EXPECT_EQ(ta_word_mask(0, 64), ~UINT64_C(0));
+  EXPECT_EQ(ta_word_mask(63, 1), UINT64_C(1) << 63);
+  unsigned first = 99;
+  unsigned end = 99;
+  ta_word_lowest_run(UINT64_C(0x0f70), &first, &end);  // runs 4..6 and 8..11
+  EXPECT_EQ(first, 4u);
+  EXPECT_EQ(end, 7u);
+  ta_word_lowest_run(~UINT64_C(0), &first, &end);
+  EXPECT_EQ(first, 0u);
+  EXPECT_EQ(end, 64u);
+  ta_word_lowest_run(~UINT64_C(0) << 60, &first, &end);
+  EXPECT_EQ(first, 60u);
+  EXPECT_EQ(end, 64u);
+  ta_word_lowest_run(UINT64_C(1) << 63, &first, &end);
+  EXPECT_EQ(first, 63u);
+  EXPECT_EQ(end, 64u);
+}
+
 TEST(Bitmap, ConcurrentClaimsNeverOverlap) {
   Bitmap b;
   std::vector<std::atomic<int>> owner(kBits);

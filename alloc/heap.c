@@ -286,9 +286,8 @@ static void heap_purge_holes(ta_heap_t *heap, bool all) {
   for (unsigned cls = 0; cls < TA_CLASS_COUNT; cls++) {
     ta_list_node_t *node = heap->queues[cls].head;
     while (node != NULL) {
-      ta_list_node_t *next = node->next;
       ta_page_t *page = page_of_node(node);
-      node = next;
+      node = node->next; /* before the page may be retired */
       bool serving = heap->direct[cls] == page;
       bool changed = page->used != page->quiet_used;
       if (changed) page->holes_looked = false;

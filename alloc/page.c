@@ -4,6 +4,7 @@
  * (holes) and are carved again once the page runs dry. */
 #include "alloc/page.h"
 
+#include "alloc/bitmap.h"
 #include "alloc/os_memory.h"
 #include "tinyalloc/mapper.h"
 #include "tinyalloc/sysinfo.h"
@@ -123,11 +124,6 @@ bool ta_page_collect(ta_page_t *page) {
 
 /* ---- holes ---- */
 
-/* Bits first..end-1. */
-static uint64_t bit_run(unsigned first, unsigned end) {
-  return (UINT64_MAX >> (64 - (end - first))) << first;
-}
-
 /* Pushes onto page->free, in address order, the blocks that overlap
  * `granules` and no granule of `keep_out`. Each is claimed with a
  * compare-and-swap of its free mark from 0, as a free through another heap
@@ -137,7 +133,7 @@ static uint64_t bit_run(unsigned first, unsigned end) {
 static void push_blocks_of(ta_page_t *page, uint64_t granules, uint64_t keep_out) {
   size_t bsize = page->block_size;
   uintptr_t area = (uintptr_t)page->area;
-  uintptr_t base = area & ~(((uintptr_t)1 << page->hole_shift) - 1);
+  uintptr_t base = ta_page_hole_base(page);
   uintptr_t lo = base + ((uintptr_t)__builtin_ctzll(granules) << page->hole_shift);
   uintptr_t hi = base + ((uintptr_t)(64 - __builtin_clzll(granules)) << page->hole_shift);
   size_t first = lo > area ? (lo - area) / bsize : 0;
@@ -171,28 +167,29 @@ static bool page_fill_holes(ta_page_t *page) {
   return page->free != NULL;
 }
 
-size_t ta_page_purge_holes(ta_page_t *page) {
+void ta_page_purge_holes(ta_page_t *page) {
   if (page->hole_shift == 0 || atomic_load_explicit(&page->holes, memory_order_relaxed) != 0) {
-    return 0;
+    return;
   }
   size_t granule = (size_t)1 << page->hole_shift;
   size_t bsize = page->block_size;
   uintptr_t area = (uintptr_t)page->area;
-  uintptr_t base = area & ~(uintptr_t)(granule - 1);
+  uintptr_t base = ta_page_hole_base(page);
   uint32_t carved = ta_page_carved_bytes(page);
-  if ((carved / bsize - page->used) * bsize < granule) return 0; /* no granule can be free */
+  if ((carved / bsize - page->used) * bsize < granule) return; /* no granule can be free */
   ta_block_set_t free_set = {{0}};
   ta_block_set_add_list(&free_set, page, page->free);
   /* Granules wholly inside the carved blocks whose every block is free. */
   uint64_t holes = 0;
-  uintptr_t end = (area + carved) & ~(uintptr_t)(granule - 1);
-  for (uintptr_t g = (area + granule - 1) & ~(uintptr_t)(granule - 1); g < end; g += granule) {
+  uintptr_t carved_end = (area + carved) & ~(uintptr_t)(granule - 1);
+  for (uintptr_t g = (area + granule - 1) & ~(uintptr_t)(granule - 1); g < carved_end;
+       g += granule) {
     size_t last = (g + granule - 1 - area) / bsize;
     size_t i = (g - area) / bsize;
     while (i <= last && ta_block_set_has(&free_set, i)) i++;
     if (i > last) holes |= UINT64_C(1) << ((g - base) >> page->hole_shift);
   }
-  if (holes == 0) return 0;
+  if (holes == 0) return;
   /* Off the free list first: the links live in the memory to be purged.
    * Their marks are cleared, as a purge would (a mapper need not zero
    * memory it fails to purge): the refill claims each block from 0. */
@@ -209,19 +206,17 @@ size_t ta_page_purge_holes(ta_page_t *page) {
    * another heap that reads a zero mark then sees the hole. */
   atomic_store_explicit(&page->holes, holes, memory_order_release);
   uint64_t failed = 0;
-  size_t purged = 0;
   for (uint64_t todo = holes; todo != 0;) {
-    unsigned first = (unsigned)__builtin_ctzll(todo);
-    unsigned stop = first + 1;
-    while (stop < 64 && ((todo >> stop) & 1)) stop++;
-    size_t bytes = (size_t)(stop - first) << page->hole_shift;
-    if (ta_mem_purge_in_use((void *)(base + ((uintptr_t)first << page->hole_shift)), bytes) ==
+    unsigned first;
+    unsigned end;
+    ta_word_lowest_run(todo, &first, &end);
+    uint64_t run = ta_word_mask(first, end - first);
+    size_t bytes = (size_t)(end - first) << page->hole_shift;
+    if (ta_mem_purge_in_use((void *)(base + ((uintptr_t)first << page->hole_shift)), bytes) !=
         TA_OK) {
-      purged += bytes;
-    } else {
-      failed |= bit_run(first, stop);
+      failed |= run;
     }
-    todo &= ~bit_run(first, stop);
+    todo &= ~run;
   }
   if (failed != 0) {
     /* Memory the mapper left as it was: its blocks go back on the list. */
@@ -230,7 +225,6 @@ size_t ta_page_purge_holes(ta_page_t *page) {
     atomic_store_explicit(&page->holes, holes, memory_order_release);
   }
   if (holes != 0) page->free_flags |= TA_PAGE_HOLES;
-  return purged;
 }
 
 bool ta_page_refill(ta_page_t *page) {
@@ -268,7 +262,7 @@ bool ta_page_refill_or_watch(ta_page_t *page) {
 bool ta_page_holds_free(ta_page_t *page, const ta_block_t *block) {
   const ta_block_t *remote =
       ta_remote_list(atomic_load_explicit(&page->remote_free, memory_order_acquire));
-  return ta_page_block_in_hole(page, block) || ta_block_list_holds(page->free, block) || ta_block_list_holds(page->local_free, block) ||
-         ta_block_list_holds(remote, block);
+  return ta_page_block_in_hole(page, block) || ta_block_list_holds(page->free, block) ||
+         ta_block_list_holds(page->local_free, block) || ta_block_list_holds(remote, block);
 }
 

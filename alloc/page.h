@@ -70,10 +70,15 @@ uint32_t ta_page_collect_remote(ta_page_t *page);
  * Returns whether page->free has a block (then the page is not watched). */
 bool ta_page_refill_or_watch(ta_page_t *page);
 
-/* The granules of the page (see ta_page_t.holes) that the block at addr
- * overlaps. */
+/* Where the page's granule 0 (see ta_page_t.holes) starts: its area rounded
+ * down to a granule. */
+static inline uintptr_t ta_page_hole_base(const ta_page_t *page) {
+  return (uintptr_t)page->area & ~(((uintptr_t)1 << page->hole_shift) - 1);
+}
+
+/* The granules of the page that the block at addr overlaps. */
 static inline uint64_t ta_page_granules_of(const ta_page_t *page, uintptr_t addr) {
-  uintptr_t base = (uintptr_t)page->area & ~(((uintptr_t)1 << page->hole_shift) - 1);
+  uintptr_t base = ta_page_hole_base(page);
   unsigned first = (unsigned)((addr - base) >> page->hole_shift);
   unsigned last = (unsigned)((addr + page->block_size - 1 - base) >> page->hole_shift);
   return (UINT64_MAX >> (63 - last)) & (UINT64_MAX << first);
@@ -89,8 +94,8 @@ static inline bool ta_page_block_in_hole(const ta_page_t *page, const void *bloc
 /* Purges the granules of the page that hold only free blocks (after
  * ta_page_collect, so that every free block is on page->free), leaving the
  * page in use: the owner's upkeep does this for pages that have been quiet.
- * Only pages that have no holes yet. Returns the bytes purged. */
-size_t ta_page_purge_holes(ta_page_t *page);
+ * Only pages that have no holes yet. */
+void ta_page_purge_holes(ta_page_t *page);
 
 /* Whether block sits on any of the page's free lists, or in a hole. Slow:
  * for the rare block whose free mark says it may already be free. */

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "alloc/bitmap.h"
 #include "alloc/os_memory.h"
 #include "alloc/segment_map.h"
 #include "tinyalloc/sysinfo.h"
@@ -84,28 +85,23 @@ ta_page_t *ta_segment_take_page(ta_segment_t *segment) {
   return take_page_at(segment, (unsigned)__builtin_ctzll(warm));
 }
 
-/* Pages [first, end) of the segment, as a bit mask. */
-static uint64_t page_bits(unsigned first, unsigned end) {
-  uint64_t run = (end - first == 64) ? ~UINT64_C(0) : (UINT64_C(1) << (end - first)) - 1;
-  return run << first;
-}
-
 void ta_segment_purge_free_pages(ta_segment_t *segment) {
   uint64_t todo = segment->resident_free_pages & segment->free_pages;
   while (todo != 0) {
-    unsigned first = (unsigned)__builtin_ctzll(todo);
-    unsigned end = first + 1;
-    while (end < segment->page_count && ((todo >> end) & 1)) end++;
+    unsigned first;
+    unsigned end;
+    ta_word_lowest_run(todo, &first, &end);
+    uint64_t run = ta_word_mask(first, end - first);
     ta_page_t *last = &segment->pages[end - 1];
     uint8_t *from = segment->pages[first].area;
     size_t bytes = (size_t)(last->area + ta_page_area_size(segment, last) - from);
     bool still_committed;
     if (ta_mem_purge(from, bytes, &still_committed) == TA_OK && still_committed) {
-      segment->purged_free_pages |= page_bits(first, end);
+      segment->purged_free_pages |= run;
     }
     /* The kept free lists lived in that memory. */
     for (unsigned i = first; i < end; i++) segment->pages[i].kept_bytes = 0;
-    todo &= ~page_bits(first, end);
+    todo &= ~run;
   }
   segment->resident_free_pages = 0;
 }
