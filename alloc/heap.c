@@ -57,17 +57,6 @@ static void queue_remove(ta_heap_t *heap, ta_page_t *page) {
   }
 }
 
-/* A full page that got a block back goes to the back of its queue: the head
- * keeps serving until it runs dry, and by the time this page is reached it
- * has gathered more frees, so allocation does not bounce between pages that
- * each hold one free block. */
-static void page_unfull(ta_heap_t *heap, ta_page_t *page) {
-  page->free_flags &= (uint8_t)~TA_PAGE_FULL;
-  page->quiet_used = UINT32_MAX; /* back in use: quiet only from the next upkeep */
-  ta_list_push_back(&heap->queues[page->size_class], &page->queue_node);
-  if (heap->direct[page->size_class] == &empty_page) heap->direct[page->size_class] = page;
-}
-
 /* Full pages are flagged, not listed: nothing walks them (a free into one
  * brings it back, ta_page_refill_or_watch has other heaps' frees say so),
  * and a list would touch two other pages' descriptors, cold in a big heap,
@@ -75,6 +64,32 @@ static void page_unfull(ta_heap_t *heap, ta_page_t *page) {
 static void page_to_full(ta_heap_t *heap, ta_page_t *page) {
   queue_remove(heap, page);
   page->free_flags |= TA_PAGE_FULL;
+}
+
+/* A full page that got a block back goes to the back of its queue while the
+ * head still has blocks: the head keeps serving until it runs dry, and by the
+ * time this page is reached it has gathered more frees. Once the head is
+ * spent (nothing to take, carve or collect) it goes full and this page,
+ * whose freed block is still in cache, takes its place: where frees land one
+ * per page all over a big heap, each allocation is then a pop on the fast
+ * path instead of a slow-path walk. */
+static void page_unfull(ta_heap_t *heap, ta_page_t *page) {
+  unsigned cls = page->size_class;
+  ta_list_t *queue = &heap->queues[cls];
+  ta_page_t *head = heap->direct[cls];
+  page->free_flags &= (uint8_t)~TA_PAGE_FULL;
+  page->quiet_used = UINT32_MAX; /* back in use: quiet only from the next upkeep */
+  if (head == &empty_page) {
+    ta_page_take_local(page); /* for the fast path, which looks at free only */
+    queue_push_front(heap, page);
+  } else if (head->free == NULL && head->local_free == NULL && ta_page_watch_if_spent(head)) {
+    ta_list_replace(queue, &head->queue_node, &page->queue_node);
+    head->free_flags |= TA_PAGE_FULL;
+    ta_page_take_local(page);
+    heap->direct[cls] = page;
+  } else {
+    ta_list_push_back(queue, &page->queue_node);
+  }
 }
 
 /* Gives an empty page back to its segment, and the segment to the arena once
@@ -375,6 +390,12 @@ TA_NOINLINE void *ta_heap_alloc_class_slow(ta_heap_t *heap, unsigned cls) {
   /* Not at every class slow path: where each allocation finds its page dry
    * (frees scattered over many pages), the clock would cost on every one. */
   if (++heap->slow_allocs % TA_SLOW_ALLOCS_PER_UPKEEP == 0) heap_maintain(heap);
+  /* Blocks freed through other heaps into full pages first: each brings its
+   * page back to the head of its queue if the head is spent, so the walk
+   * below finds it at once instead of first watching and flagging the head
+   * (one relaxed load when there are none). */
+  ta_heap_take_remote(heap);
+  if (heap->direct[cls]->free != NULL) return ta_heap_page_pop(heap->direct[cls]);
   for (int round = 0; round < 2; round++) {
     ta_list_node_t *node = heap->queues[cls].head;
     while (node != NULL) {
@@ -552,6 +573,8 @@ TA_NOINLINE void ta_heap_page_after_free(ta_heap_t *heap, ta_segment_t *segment,
 }
 
 static void free_checked(ta_heap_t *heap, void *ptr, ta_layout_t layout);
+static void free_other_heaps_block(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page,
+                                   ta_block_t *block);
 
 TA_NOINLINE void ta_heap_free_slow(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
   if (ptr == NULL) return;
@@ -610,6 +633,21 @@ static void free_checked(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
     if (--page->used == 0 || page->free_flags != 0) ta_heap_page_after_free(heap, segment, page);
     return;
   }
+  free_other_heaps_block(heap, segment, page, block);
+}
+
+TA_NOINLINE void ta_heap_free_remote(ta_heap_t *heap, ta_segment_t *segment, ta_block_t *block) {
+  if (TA_UNLIKELY(heap == NULL)) {
+    ta_report(NULL, "ta_heap_free", TA_ERR_INVALID_ARGUMENT, block);
+    return;
+  }
+  free_other_heaps_block(heap, segment, ta_segment_page_of(segment, block), block);
+}
+
+/* A checked block start of a live page that another heap owns (heap: the
+ * caller's, or NULL for a thread without one). */
+static void free_other_heaps_block(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page,
+                                   ta_block_t *block) {
   /* The owner's free lists may change under us: trust the mark alone, and
    * the page's holes, where free blocks carry no mark. Looked at again after
    * the claim: the owner may have purged the block in between. Then the
@@ -617,7 +655,7 @@ static void free_checked(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
    * double free that races a purge leaks its page rather than corrupt it. */
   if (TA_UNLIKELY(ta_page_block_in_hole(page, block) || !block_claim_remote(block) ||
                   ta_page_block_in_hole(page, block))) {
-    free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
+    free_invalid(heap, TA_ERR_INVALID_POINTER, block);
     return;
   }
   free_remote(segment, page, block);

@@ -35,6 +35,10 @@ void *ta_heap_alloc_class_slow(ta_heap_t *heap, unsigned cls);
 void *ta_heap_alloc_slow(ta_heap_t *heap, ta_layout_t layout);
 void ta_heap_free_slow(ta_heap_t *heap, void *ptr, ta_layout_t layout);
 void ta_heap_page_after_free(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page);
+/* A free through a heap (or NULL) that does not own the block, which has
+ * passed the fast path's checks: the pointer is a block start of a live
+ * small/medium/large page, the layout fits it. */
+void ta_heap_free_remote(ta_heap_t *heap, ta_segment_t *segment, ta_block_t *block);
 
 static inline void *ta_heap_page_pop(ta_page_t *page) {
   ta_block_t *block = page->free;
@@ -62,12 +66,14 @@ static inline void *ta_heap_alloc_inline(ta_heap_t *heap, ta_layout_t layout) {
   return ta_heap_alloc_slow(heap, layout);
 }
 
-/* ta_heap_free (a NULL heap goes to the slow path: a live segment always
- * has a heap, so the owner test fails before heap is read). The fast path: a block of this
- * heap in a small/medium/large page, freed at its start with a plausible
- * layout and no sign of a double free. Anything else (NULL, foreign or
- * interior pointers, over-aligned or huge blocks, remote frees, emptied
- * pages) goes to the slow path, which checks everything. */
+/* ta_heap_free (a NULL heap takes the remote branch: a live segment always
+ * has a heap, so the owner test fails before heap is read). The fast path: a
+ * block of a small/medium/large page, freed at its start with a plausible
+ * layout; then, if this heap owns it and its mark shows no sign of a double
+ * free, a push, and if another heap owns it, the remote free, without
+ * checking all that again. Anything else (NULL, foreign or interior
+ * pointers, over-aligned or huge blocks, suspected double frees) goes to
+ * the slow path, which checks everything. */
 static inline void ta_heap_free_inline(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
   uintptr_t addr = (uintptr_t)ptr;
   size_t align = layout.align;
@@ -79,15 +85,21 @@ static inline void ta_heap_free_inline(ta_heap_t *heap, void *ptr, ta_layout_t l
     /* The map marks only live segments, whose header needs no cookie check
      * here. Free and huge pages carve no bytes, so the block test also rules
      * them out. */
-    if (TA_LIKELY(segment->heap == heap && ta_page_is_block_start(page, addr) &&
-                  layout.size <= page->block_size &&
-                  block->free_mark != (heap->free_mark_secret ^ addr))) {
-      block->free_mark = heap->free_mark_secret ^ addr; /* ta_block_free_mark(block) */
-      ta_page_push_free(page, block);
-      if (TA_UNLIKELY(--page->used == 0 || page->free_flags != 0)) {
-        ta_heap_page_after_free(heap, segment, page);
+    if (TA_LIKELY(ta_page_is_block_start(page, addr) && layout.size <= page->block_size)) {
+      if (TA_LIKELY(segment->heap == heap && block->free_mark != (heap->free_mark_secret ^ addr))) {
+        block->free_mark = heap->free_mark_secret ^ addr; /* ta_block_free_mark(block) */
+        ta_page_push_free(page, block);
+        if (TA_UNLIKELY(--page->used == 0 || page->free_flags != 0)) {
+          ta_heap_page_after_free(heap, segment, page);
+        }
+        return;
       }
-      return;
+      if (segment->heap != heap) {
+        /* Finds the page again: passing it would cost the local path three
+         * instructions to keep its address in a register. */
+        ta_heap_free_remote(heap, segment, block);
+        return;
+      }
     }
   }
   ta_heap_free_slow(heap, ptr, layout);

@@ -62,6 +62,34 @@ TEST(List, RemoveHeadMiddleTail) {
   EXPECT_EQ(items[2].node.prev, nullptr);
 }
 
+TEST(List, ReplaceHeadMiddleTailAndOnly) {
+  ta_list_t list;
+  ta_list_init(&list);
+  Item items[3], fresh[4];
+  for (int i = 0; i < 3; i++) {
+    items[i].value = i;
+    ta_list_push_back(&list, &items[i].node);
+  }
+  for (int i = 0; i < 4; i++) fresh[i].value = 10 + i;
+  ta_list_replace(&list, &items[0].node, &fresh[0].node);
+  ta_list_replace(&list, &items[1].node, &fresh[1].node);
+  ta_list_replace(&list, &items[2].node, &fresh[2].node);
+  EXPECT_EQ(Values(list), (std::vector<int>{10, 11, 12}));
+  EXPECT_EQ(ValuesBackwards(list), (std::vector<int>{10, 11, 12}));
+  EXPECT_EQ(list.count, 3u);
+  for (Item &item : items) {
+    EXPECT_EQ(item.node.next, nullptr);
+    EXPECT_EQ(item.node.prev, nullptr);
+  }
+  ta_list_t single;
+  ta_list_init(&single);
+  ta_list_push_back(&single, &items[0].node);
+  ta_list_replace(&single, &items[0].node, &fresh[3].node);
+  EXPECT_EQ(single.head, &fresh[3].node);
+  EXPECT_EQ(single.tail, &fresh[3].node);
+  EXPECT_EQ(Values(single), (std::vector<int>{13}));
+}
+
 TEST(List, PopFrontEmptiesTheList) {
   ta_list_t list;
   ta_list_init(&list);

@@ -259,6 +259,16 @@ bool ta_page_refill_or_watch(ta_page_t *page) {
   }
 }
 
+bool ta_page_watch_if_spent(ta_page_t *page) {
+  if ((page->free_flags & TA_PAGE_HOLES) || ta_page_carved_bytes(page) < page->carve_limit) {
+    return false;
+  }
+  uintptr_t seen = 0;
+  return atomic_compare_exchange_strong_explicit(&page->remote_free, &seen, TA_REMOTE_WATCHED,
+                                                 memory_order_acq_rel, memory_order_relaxed) ||
+         seen == TA_REMOTE_WATCHED;
+}
+
 bool ta_page_holds_free(ta_page_t *page, const ta_block_t *block) {
   const ta_block_t *remote =
       ta_remote_list(atomic_load_explicit(&page->remote_free, memory_order_acquire));

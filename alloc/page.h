@@ -70,6 +70,15 @@ uint32_t ta_page_collect_remote(ta_page_t *page);
  * Returns whether page->free has a block (then the page is not watched). */
 bool ta_page_refill_or_watch(ta_page_t *page);
 
+/* For a page with no free and no local block, whose owner is about to take
+ * it off its queue as full in favour of another page: when nothing is left
+ * to carve and it has no holes, watches its remote list as
+ * ta_page_refill_or_watch does and returns true. False, the page left as it
+ * is: it has blocks to refill (carving, holes, remote frees), which the
+ * allocation slow path takes. The cheap half of ta_page_refill_or_watch, for
+ * the free path. */
+bool ta_page_watch_if_spent(ta_page_t *page);
+
 /* Where the page's granule 0 (see ta_page_t.holes) starts: its area rounded
  * down to a granule. */
 static inline uintptr_t ta_page_hole_base(const ta_page_t *page) {
