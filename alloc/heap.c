@@ -31,6 +31,11 @@
 /* Stands in for the first page of an empty class queue: no free blocks. */
 static ta_page_t empty_page;
 
+#define EMPTY_PAGES_4 &empty_page, &empty_page, &empty_page, &empty_page
+_Static_assert(TA_CLASS_COUNT == 32, "ta_no_heap lists one empty page per class");
+ta_heap_t ta_no_heap = {.direct = {EMPTY_PAGES_4, EMPTY_PAGES_4, EMPTY_PAGES_4, EMPTY_PAGES_4,
+                                   EMPTY_PAGES_4, EMPTY_PAGES_4, EMPTY_PAGES_4, EMPTY_PAGES_4}};
+
 /* ---- page queues ---- */
 
 static ta_page_t *page_of_node(ta_list_node_t *node) {
@@ -577,6 +582,10 @@ static void free_other_heaps_block(ta_heap_t *heap, ta_segment_t *segment, ta_pa
                                    ta_block_t *block);
 
 TA_NOINLINE void ta_heap_free_slow(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
+  if (heap == &ta_no_heap) {
+    ta_free_without_heap(ptr);
+    return;
+  }
   if (ptr == NULL) return;
   if (TA_UNLIKELY(heap == NULL)) {
     ta_report(NULL, "ta_heap_free", TA_ERR_INVALID_ARGUMENT, ptr);
@@ -637,7 +646,9 @@ static void free_checked(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
 }
 
 TA_NOINLINE void ta_heap_free_remote(ta_heap_t *heap, ta_segment_t *segment, ta_block_t *block) {
-  if (TA_UNLIKELY(heap == NULL)) {
+  if (heap == &ta_no_heap) {
+    heap = NULL; /* a thread without a heap: see ta_free_without_heap */
+  } else if (TA_UNLIKELY(heap == NULL)) {
     ta_report(NULL, "ta_heap_free", TA_ERR_INVALID_ARGUMENT, block);
     return;
   }

@@ -41,6 +41,22 @@ struct ta_heap {
   TA_ATOMIC(int) remote_since_sweep;
 };
 
+/* Not exported from the shared library (which exports ta_*). */
+#if defined(__GNUC__) && !defined(_WIN32)
+#define TA_HIDDEN __attribute__((visibility("hidden")))
+#else
+#define TA_HIDDEN
+#endif
+
+/* What a thread's heap pointer holds while the thread has no heap: a heap
+ * that owns nothing and whose class queues are all empty, so that the malloc
+ * layer's fast paths need no NULL test. Its allocations all reach the slow
+ * path, which makes the thread's heap; its frees find another heap's block,
+ * or fail a check, and take the paths of a thread without a heap. Never
+ * written. Not hidden: the malloc layer may be a shared object of its own
+ * (Bazel's test builds). */
+extern ta_heap_t ta_no_heap;
+
 /* Whether a block of heap whose mark says free is on a free list: its page's
  * or the heap's remote_blocks. Slow; for a suspected double free. */
 bool ta_heap_block_is_free(ta_heap_t *heap, ta_page_t *page, const ta_block_t *block);

@@ -34,11 +34,12 @@ TA_NOINLINE static void *malloc_slow(size_t size) {
   return p != NULL ? p : alloc_failed();
 }
 
-/* The fast path, a leaf: the thread's heap, the class of a small size whose
- * blocks are all 16-aligned (no alignment test), a pop. */
+/* The fast path, a leaf: the thread's heap (ta_no_heap, whose pages are all
+ * empty, before it has one), the class of a small size whose blocks are all
+ * 16-aligned (no alignment test), a pop. */
 void *ta_malloc(size_t size) {
-  ta_heap_t *heap = ta_thread_heap_if_any();
-  if (TA_LIKELY(heap != NULL && size <= TA_SMALL_CLASS_LOOKUP_MAX)) {
+  ta_heap_t *heap = ta_thread_heap_or_none();
+  if (TA_LIKELY(size <= TA_SMALL_CLASS_LOOKUP_MAX)) {
     ta_page_t *page = heap->direct[ta_size_to_class16(size)];
     if (TA_LIKELY(page->free != NULL)) return ta_heap_page_pop(page);
   }
@@ -56,12 +57,9 @@ void *ta_calloc(size_t count, size_t size) {
 /* Keeps errno without saving it: the OS calls a free may make (returning
  * memory) keep it themselves (the platform layer). */
 void ta_free(void *ptr) {
-  ta_heap_t *heap = ta_thread_heap_if_any();
-  if (TA_LIKELY(heap != NULL)) {
-    ta_heap_free_inline(heap, ptr, (ta_layout_t){0, 1});
-  } else if (ptr != NULL) {
-    ta_free_without_heap(ptr);
-  }
+  /* ta_no_heap owns no block: a thread without a heap takes the remote or
+   * the slow path, which know it. */
+  ta_heap_free_inline(ta_thread_heap_or_none(), ptr, (ta_layout_t){0, 1});
 }
 
 void *ta_realloc(void *ptr, size_t size) {

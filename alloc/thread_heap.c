@@ -13,7 +13,8 @@
 #include "alloc/thread_heap.h"
 #include "tinyalloc/os_thread.h"
 
-_Thread_local ta_thread_state_t ta_thread_state TA_TLS_MODEL TA_THREAD_STATE_VISIBILITY;
+_Thread_local ta_thread_state_t ta_thread_state TA_TLS_MODEL TA_HIDDEN = {
+    &ta_no_heap, false};
 #define thread_heap (ta_thread_state.heap)
 #define making_heap (ta_thread_state.making_heap)
 
@@ -24,7 +25,7 @@ _Thread_local ta_thread_state_t ta_thread_state TA_TLS_MODEL TA_THREAD_STATE_VIS
  * holds more than the blocks still alive. */
 static void thread_exit(void *value) {
   ta_heap_t *heap = (ta_heap_t *)value;
-  if (thread_heap == heap) thread_heap = NULL;
+  if (thread_heap == heap) thread_heap = &ta_no_heap;
   ta_heap_collect(heap);
   if (ta_heap_is_empty(heap)) {
     ta_heap_release_unregistered(heap);

@@ -26,20 +26,14 @@ extern "C" {
 /* One thread-local object, not two: gold 2.40 binds the initial-exec slots
  * of several TLS symbols of a shared library to the wrong offsets. */
 typedef struct ta_thread_state {
-  ta_heap_t *heap;
+  ta_heap_t *heap; /* &ta_no_heap until the thread has one, and after */
   /* Set while this thread makes its heap: a malloc from inside that (the
    * OS's thread-exit registration may allocate) gets NULL instead of
    * recursing. */
   bool making_heap;
 } ta_thread_state_t;
 
-#if defined(__GNUC__) && !defined(_WIN32)
-#define TA_THREAD_STATE_VISIBILITY __attribute__((visibility("hidden")))
-#else
-#define TA_THREAD_STATE_VISIBILITY
-#endif
-
-extern _Thread_local ta_thread_state_t ta_thread_state TA_TLS_MODEL TA_THREAD_STATE_VISIBILITY;
+extern _Thread_local ta_thread_state_t ta_thread_state TA_TLS_MODEL TA_HIDDEN;
 
 /* Makes or adopts the calling thread's heap; NULL if that fails (or while
  * it is being made). */
@@ -48,12 +42,12 @@ ta_heap_t *ta_thread_heap_make(void);
 /* The calling thread's heap, made on first use. */
 static inline ta_heap_t *ta_thread_heap_get(void) {
   ta_heap_t *heap = ta_thread_state.heap;
-  return TA_LIKELY(heap != NULL) ? heap : ta_thread_heap_make();
+  return TA_LIKELY(heap != &ta_no_heap) ? heap : ta_thread_heap_make();
 }
 
-/* The calling thread's heap, or NULL if it has none (never made, or handed
- * back at thread exit); never makes one: for frees. */
-static inline ta_heap_t *ta_thread_heap_if_any(void) { return ta_thread_state.heap; }
+/* The calling thread's heap, or &ta_no_heap if it has none (never made, or
+ * handed back at thread exit); never makes one: for the fast paths. */
+static inline ta_heap_t *ta_thread_heap_or_none(void) { return ta_thread_state.heap; }
 
 #ifdef __cplusplus
 }
