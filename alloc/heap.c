@@ -55,7 +55,7 @@ static void queue_push_front(ta_heap_t *heap, ta_page_t *page) {
 /* Takes the page off its class queue; a full page is on no list. */
 static void queue_remove(ta_heap_t *heap, ta_page_t *page) {
   if (page->free_flags & TA_PAGE_FULL) {
-    page->free_flags &= (uint8_t)~TA_PAGE_FULL;
+    ta_page_flags_clear(page, TA_PAGE_FULL);
   } else {
     ta_list_remove(&heap->queues[page->size_class], &page->queue_node);
     queue_update_direct(heap, page->size_class);
@@ -68,7 +68,7 @@ static void queue_remove(ta_heap_t *heap, ta_page_t *page) {
  * at every move in and out. */
 static void page_to_full(ta_heap_t *heap, ta_page_t *page) {
   queue_remove(heap, page);
-  page->free_flags |= TA_PAGE_FULL;
+  ta_page_flags_set(page, TA_PAGE_FULL);
 }
 
 /* A full page that got a block back goes to the back of its queue while the
@@ -82,14 +82,14 @@ static void page_unfull(ta_heap_t *heap, ta_page_t *page) {
   unsigned cls = page->size_class;
   ta_list_t *queue = &heap->queues[cls];
   ta_page_t *head = heap->direct[cls];
-  page->free_flags &= (uint8_t)~TA_PAGE_FULL;
+  ta_page_flags_clear(page, TA_PAGE_FULL);
   page->quiet_used = UINT32_MAX; /* back in use: quiet only from the next upkeep */
   if (head == &empty_page) {
     ta_page_take_local(page); /* for the fast path, which looks at free only */
     queue_push_front(heap, page);
   } else if (head->free == NULL && head->local_free == NULL && ta_page_watch_if_spent(head)) {
     ta_list_replace(queue, &head->queue_node, &page->queue_node);
-    head->free_flags |= TA_PAGE_FULL;
+    ta_page_flags_set(head, TA_PAGE_FULL);
     ta_page_take_local(page);
     heap->direct[cls] = page;
   } else {
@@ -179,7 +179,7 @@ static ta_heap_t *heap_create(bool registered) {
   atomic_init(&heap->remote_blocks, 0);
   atomic_init(&heap->remote_since_sweep, 0);
   heap->last_error = TA_OK;
-  heap->free_mark_secret = ta_block_free_mark(NULL);
+  heap->free_mark = ta_free_mark();
   return heap;
 }
 
@@ -247,7 +247,7 @@ void ta_heap_take_remote(ta_heap_t *heap) {
       ta_segment_free(heap, segment);
     } else {
       ta_page_push_free(page, block); /* already marked free by the remote claim */
-      page->used--;
+      page->used_word--;
       ta_heap_page_after_free(heap, segment, page);
     }
     block = next;
@@ -309,10 +309,10 @@ static void heap_purge_holes(ta_heap_t *heap, bool all) {
       ta_page_t *page = page_of_node(node);
       node = node->next; /* before the page may be retired */
       bool serving = heap->direct[cls] == page;
-      bool changed = page->used != page->quiet_used;
+      bool changed = ta_page_used(page) != page->quiet_used;
       if (changed) page->holes_looked = false;
       if (page->hole_shift == 0 || (!all && (serving || changed))) {
-        page->quiet_used = page->used;
+        page->quiet_used = ta_page_used(page);
         continue;
       }
       if (page->holes_looked) continue;
@@ -322,7 +322,7 @@ static void heap_purge_holes(ta_heap_t *heap, bool all) {
         continue;
       }
       ta_page_purge_holes(page);
-      page->quiet_used = page->used;
+      page->quiet_used = ta_page_used(page);
     }
   }
 }
@@ -512,7 +512,7 @@ static void free_remote(ta_segment_t *segment, ta_page_t *page, ta_block_t *bloc
  * two threads freeing the block at once exactly one succeeds (the other sees
  * the mark, or fails the swap). False: the block is already free. */
 static bool block_claim_remote(ta_block_t *block) {
-  uintptr_t mark = ta_block_free_mark(block);
+  uintptr_t mark = ta_free_mark();
   uintptr_t seen = __atomic_load_n(&block->free_mark, __ATOMIC_RELAXED);
   if (seen == mark) return false;
   ta_test_hook_run(TA_TEST_REMOTE_FREE_CHECKED);
@@ -530,7 +530,7 @@ static void free_huge(ta_heap_t *heap, ta_segment_t *segment, void *ptr, ta_layo
    * to collect it: a second free of either kind finds the mark. */
   ta_block_t *block = (ta_block_t *)ptr;
   if (segment->heap == heap) {
-    if (block->free_mark == ta_block_free_mark(block)) {
+    if (block->free_mark == ta_free_mark()) {
       free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
       return;
     }
@@ -565,12 +565,12 @@ TA_NOINLINE void ta_heap_page_after_free(ta_heap_t *heap, ta_segment_t *segment,
      * this far. Undone before anything else sees it. */
     ta_block_t *block = page->local_free;
     page->local_free = block->next;
-    page->used++;
+    page->used_word++;
     block->free_mark = 0; /* as the purge left it: the hole's refill claims it from 0 */
     free_invalid(heap, TA_ERR_INVALID_POINTER, block);
     return;
   }
-  if (page->used == 0) {
+  if (ta_page_used(page) == 0) {
     if (heap->direct[page->size_class] != page) page_retire(heap, segment, page);
   } else if (page->free_flags & TA_PAGE_FULL) {
     page_unfull(heap, page);
@@ -632,14 +632,14 @@ static void free_checked(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
      * lists tell for sure. A block in a hole is free, its mark purged (and
      * not read: that would fault the hole back in). */
     if (TA_UNLIKELY(ta_page_block_in_hole(page, block)) ||
-        (TA_UNLIKELY(block->free_mark == ta_block_free_mark(block)) &&
+        (TA_UNLIKELY(block->free_mark == ta_free_mark()) &&
          ta_heap_block_is_free(heap, page, block))) {
       free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
       return;
     }
-    block->free_mark = ta_block_free_mark(block);
+    block->free_mark = ta_free_mark();
     ta_page_push_free(page, block);
-    if (--page->used == 0 || page->free_flags != 0) ta_heap_page_after_free(heap, segment, page);
+    if (--page->used_word < 0) ta_heap_page_after_free(heap, segment, page);
     return;
   }
   free_other_heaps_block(heap, segment, page, block);
@@ -695,5 +695,5 @@ size_t ta_usable_size(const void *ptr) {
   const ta_block_t *block = (const ta_block_t *)ptr;
   if (ta_page_block_in_hole(page, block)) return 0;
   uintptr_t mark = __atomic_load_n(&block->free_mark, __ATOMIC_RELAXED);
-  return mark == ta_block_free_mark(block) ? 0 : usable;
+  return mark == ta_free_mark() ? 0 : usable;
 }

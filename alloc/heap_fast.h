@@ -44,7 +44,7 @@ static inline void *ta_heap_page_pop(ta_page_t *page) {
   ta_block_t *block = page->free;
   page->free = block->next;
   block->free_mark = 0;
-  page->used++;
+  page->used_word++;
   return block;
 }
 
@@ -61,7 +61,9 @@ static inline void *ta_heap_alloc_inline(ta_heap_t *heap, ta_layout_t layout) {
   /* A class size whose blocks all have the alignment. */
   if (TA_LIKELY(layout.size <= TA_CLASS_MAX_SIZE)) {
     unsigned cls = ta_size_to_class(layout.size);
-    if (TA_LIKELY(ta_class_has_align(cls, layout.align))) return ta_heap_alloc_class(heap, cls);
+    if (TA_LIKELY(ta_align_is_basic(layout.align) || ta_class_has_align(cls, layout.align))) {
+      return ta_heap_alloc_class(heap, cls);
+    }
   }
   return ta_heap_alloc_slow(heap, layout);
 }
@@ -78,18 +80,18 @@ static inline void ta_heap_free_inline(ta_heap_t *heap, void *ptr, ta_layout_t l
   uintptr_t addr = (uintptr_t)ptr;
   size_t align = layout.align;
   /* align is a power of two that addr has (align 0 fails: addr is not 0). */
-  if (TA_LIKELY(ta_segment_map_is_segment(addr) && ((align - 1) & (align | addr)) == 0)) {
-    ta_segment_t *segment = ta_segment_of(ptr);
-    ta_page_t *page = ta_segment_page_of(segment, ptr);
+  if (TA_LIKELY(ta_segment_map_is_segment_wrapped(addr) && ((align - 1) & (align | addr)) == 0)) {
+    ta_segment_t *segment = ta_segment_of_wrapped(addr);
+    ta_page_t *page = ta_segment_page_at(segment, addr);
     ta_block_t *block = (ta_block_t *)ptr;
     /* The map marks only live segments, whose header needs no cookie check
      * here. Free and huge pages carve no bytes, so the block test also rules
      * them out. */
     if (TA_LIKELY(ta_page_is_block_start(page, addr) && layout.size <= page->block_size)) {
-      if (TA_LIKELY(segment->heap == heap && block->free_mark != (heap->free_mark_secret ^ addr))) {
-        block->free_mark = heap->free_mark_secret ^ addr; /* ta_block_free_mark(block) */
+      if (TA_LIKELY(segment->heap == heap && block->free_mark != heap->free_mark)) {
+        block->free_mark = heap->free_mark;
         ta_page_push_free(page, block);
-        if (TA_UNLIKELY(--page->used == 0 || page->free_flags != 0)) {
+        if (TA_UNLIKELY(--page->used_word < 0)) { /* emptied, or flagged */
           ta_heap_page_after_free(heap, segment, page);
         }
         return;

@@ -28,11 +28,23 @@ static uint8_t hole_shift_for(const ta_segment_t *segment) {
   return shift < segment->page_shift ? (uint8_t)shift : 0;
 }
 
+void ta_page_set_block_size(ta_page_t *page, uint32_t block_size) {
+  unsigned shift = (unsigned)__builtin_ctz(block_size);
+  uint64_t odd = block_size >> shift;
+  /* Newton's iteration: odd * odd = 1 mod 8 (3 bits), and each step doubles
+   * the bits that are right: 6, 12, 24, 48, 96. */
+  uint64_t inverse = odd;
+  for (int i = 0; i < 5; i++) inverse *= 2 - odd * inverse;
+  page->block_size = block_size;
+  page->block_shift = (uint8_t)shift;
+  page->inverse = inverse;
+}
+
 void ta_page_init(ta_segment_t *segment, ta_page_t *page, unsigned cls) {
   page->free_flags = 0;
   page->holes_looked = false;
   page->quiet_used = UINT32_MAX;
-  page->used = 0;
+  ta_page_set_used(page, 0);
   atomic_store_explicit(&page->remote_free, 0, memory_order_relaxed);
   atomic_store_explicit(&page->holes, 0, memory_order_relaxed);
   uint32_t kept = page->kept_bytes;
@@ -46,8 +58,7 @@ void ta_page_init(ta_segment_t *segment, ta_page_t *page, unsigned cls) {
   }
   size_t block_size = ta_class_size(cls);
   page->size_class = (uint8_t)cls;
-  page->block_size = (uint32_t)block_size;
-  page->divisor = UINT64_MAX / block_size + 1;
+  ta_page_set_block_size(page, (uint32_t)block_size);
   page->carve_limit = (uint32_t)(ta_page_area_size(segment, page) / block_size * block_size);
   ta_page_set_carved_bytes(page, 0);
   page->free = NULL;
@@ -75,7 +86,7 @@ static void page_extend(ta_page_t *page) {
   for (size_t i = count; i-- > 0;) {
     ta_block_t *block = (ta_block_t *)(void *)(first + i * bsize);
     block->next = prev;
-    block->free_mark = ta_block_free_mark(block);
+    block->free_mark = ta_free_mark();
     prev = block;
   }
   page->free = prev;
@@ -97,7 +108,7 @@ uint32_t ta_page_collect_remote(ta_page_t *page) {
     list = next;
     count++;
   }
-  page->used -= count;
+  page->used_word -= (int32_t)count;
   return count;
 }
 
@@ -119,7 +130,7 @@ bool ta_page_collect(ta_page_t *page) {
     page->local_free = NULL;
   }
   ta_page_collect_remote(page);
-  return page->used == 0;
+  return ta_page_used(page) == 0;
 }
 
 /* ---- holes ---- */
@@ -146,9 +157,9 @@ static void push_blocks_of(ta_page_t *page, uint64_t granules, uint64_t keep_out
     if ((mine & granules) == 0 || (mine & keep_out) != 0) continue;
     ta_block_t *block = (ta_block_t *)addr;
     uintptr_t zero = 0;
-    if (!__atomic_compare_exchange_n(&block->free_mark, &zero, ta_block_free_mark(block), false,
+    if (!__atomic_compare_exchange_n(&block->free_mark, &zero, ta_free_mark(), false,
                                      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-      page->used++;
+      page->used_word++;
       continue;
     }
     block->next = page->free;
@@ -163,7 +174,7 @@ static bool page_fill_holes(ta_page_t *page) {
   uint64_t holes = atomic_load_explicit(&page->holes, memory_order_relaxed);
   push_blocks_of(page, holes, 0);
   atomic_store_explicit(&page->holes, 0, memory_order_release);
-  page->free_flags &= (uint8_t)~TA_PAGE_HOLES;
+  ta_page_flags_clear(page, TA_PAGE_HOLES);
   return page->free != NULL;
 }
 
@@ -176,7 +187,7 @@ void ta_page_purge_holes(ta_page_t *page) {
   uintptr_t area = (uintptr_t)page->area;
   uintptr_t base = ta_page_hole_base(page);
   uint32_t carved = ta_page_carved_bytes(page);
-  if ((carved / bsize - page->used) * bsize < granule) return; /* no granule can be free */
+  if ((carved / bsize - ta_page_used(page)) * bsize < granule) return; /* no granule can be free */
   ta_block_set_t free_set = {{0}};
   ta_block_set_add_list(&free_set, page, page->free);
   /* Granules wholly inside the carved blocks whose every block is free. */
@@ -224,7 +235,7 @@ void ta_page_purge_holes(ta_page_t *page) {
     push_blocks_of(page, failed, holes);
     atomic_store_explicit(&page->holes, holes, memory_order_release);
   }
-  if (holes != 0) page->free_flags |= TA_PAGE_HOLES;
+  if (holes != 0) ta_page_flags_set(page, TA_PAGE_HOLES);
 }
 
 bool ta_page_refill(ta_page_t *page) {

@@ -131,7 +131,7 @@ bool ta_segment_return_page(ta_segment_t *segment, ta_page_t *page, uint64_t now
     page->local_free = NULL;
   }
   atomic_store_explicit(&page->holes, 0, memory_order_relaxed);
-  page->used = 0;
+  ta_page_set_used(page, 0); /* free_flags is 0 since above */
   ta_page_set_carved_bytes(page, 0);
   atomic_store_explicit(&page->remote_free, 0, memory_order_relaxed);
   segment->free_pages |= UINT64_C(1) << index;

@@ -52,7 +52,7 @@ typedef struct ta_segment_source {
 } ta_segment_source_t;
 
 /* A free block: its first word links the free list, its second marks it free
- * (see ta_block_free_mark), so that a double free is cheap to suspect. */
+ * (see ta_free_mark), so that a double free is cheap to suspect. */
 typedef struct ta_block {
   struct ta_block *next;
   uintptr_t free_mark;
@@ -79,13 +79,22 @@ typedef struct ta_page {
   ta_block_t *free;       /* the owner allocates from it */
   ta_block_t *local_free; /* the owner frees onto it (see ta_page_push_free) */
   uint8_t *area;          /* first block */
-  uint64_t divisor;       /* ceil(2^64 / block_size): divisibility by multiplication */
-  uint32_t used;          /* blocks handed out and not yet collected back */
+  /* The inverse modulo 2^64 of block_size's odd part, whose power of two is
+   * 1 << block_shift: see ta_page_is_block_start. */
+  uint64_t inverse;
+  /* Blocks handed out and not yet collected back, less one, and less
+   * TA_PAGE_NOTICE_OFFSET while free_flags is not 0 (ta_page_used undoes
+   * both): the local free's decrement alone then says, by going negative,
+   * that the page needs a look after it (emptied, full, holes), with one
+   * test and no second load. */
+  int32_t used_word;
   uint32_t block_size;
-  /* Bytes of the area carved into blocks so far (lazily): the bound of a
-   * valid block offset. Atomic because frees through other heaps read it
-   * while the owner may be carving more. */
+  /* Bytes of the area carved into blocks so far (lazily), and the same in
+   * blocks (for the free paths' one test): the bound of a valid block
+   * offset. Atomic because frees through other heaps read them while the
+   * owner may be carving more. */
   TA_ATOMIC(uint32_t) carved_bytes;
+  TA_ATOMIC(uint32_t) carved_blocks;
   uint32_t carve_limit;   /* bytes of the whole blocks that fit the page */
   uint8_t size_class;
   bool in_use;     /* serving a class (or a huge block) */
@@ -98,13 +107,15 @@ typedef struct ta_page {
   /* What the heap's upkeep saw of the page last time: its blocks in use,
    * and whether it has looked for holes since they last changed. */
   bool holes_looked;
+  uint8_t block_shift;
   uint32_t quiet_used;
-  /* A free page: the carved bytes of its last use, whose blocks are still
-   * on its lists for the next take by the same class; 0 if none. */
-  uint32_t kept_bytes;
   /* Blocks freed through other heaps, a stack of ta_block_t; its low bit is
    * TA_REMOTE_WATCHED while the page is full and waits for its first one. */
   TA_ALIGNAS(TA_CACHE_LINE) TA_ATOMIC(uintptr_t) remote_free;
+  /* A free page: the carved bytes of its last use, whose blocks are still
+   * on its lists for the next take by the same class; 0 if none. Owner
+   * only, but rare: off the first line. */
+  uint32_t kept_bytes;
   ta_list_node_t queue_node; /* in the heap's class queue (a full page is on none) */
   /* Holes: granules (OS pages) of the area that held only free blocks and
    * were purged while the page stayed in use (page.c); bit i is the granule
@@ -117,6 +128,31 @@ typedef struct ta_page {
 /* Bits of ta_page_t.free_flags. */
 #define TA_PAGE_FULL ((uint8_t)1)  /* full: off its class queue, on no list */
 #define TA_PAGE_HOLES ((uint8_t)2) /* holes is not 0 */
+
+/* Counts stay far below it (a 4 MiB segment of 16-byte blocks holds 2^18),
+ * so a flagged page's used_word is negative at any count, also one below 0
+ * (a double free into a hole must still reach the check). */
+#define TA_PAGE_NOTICE_OFFSET INT32_C(0x40000000)
+
+static inline uint32_t ta_page_used(const ta_page_t *page) {
+  return (uint32_t)(page->used_word + 1 + (page->free_flags != 0 ? TA_PAGE_NOTICE_OFFSET : 0));
+}
+
+/* With free_flags 0. */
+static inline void ta_page_set_used(ta_page_t *page, uint32_t used) {
+  page->used_word = (int32_t)used - 1;
+}
+
+static inline void ta_page_flags_set(ta_page_t *page, uint8_t flags) {
+  if (page->free_flags == 0) page->used_word -= TA_PAGE_NOTICE_OFFSET;
+  page->free_flags |= flags;
+}
+
+static inline void ta_page_flags_clear(ta_page_t *page, uint8_t flags) {
+  if (page->free_flags == 0) return;
+  page->free_flags &= (uint8_t)~flags;
+  if (page->free_flags == 0) page->used_word += TA_PAGE_NOTICE_OFFSET;
+}
 
 typedef struct ta_segment {
   uintptr_t cookie; /* ta_segment_cookie(self): catches a stale map entry */
@@ -166,16 +202,19 @@ static inline ta_block_t *ta_remote_list(uintptr_t remote_free) {
   return (ta_block_t *)(remote_free & ~TA_REMOTE_WATCHED);
 }
 
-/* What a live header holds in its cookie, and a free block in its free_mark:
- * values tied to the address and to a per-process secret, so that stale or
- * forged memory is unlikely to pass for either. */
+/* What a live header holds in its cookie: a value tied to its address and to
+ * a per-process secret, so that stale or forged memory is unlikely to pass
+ * for it. */
 static inline uintptr_t ta_segment_cookie(const ta_segment_t *segment) {
   return ta_secret(1) ^ (uintptr_t)segment;
 }
 
-static inline uintptr_t ta_block_free_mark(const ta_block_t *block) {
-  return ta_secret(2) ^ (uintptr_t)block;
-}
+/* The mark of a free block: one per-process secret for every block, so that
+ * the free path stores and compares it with no arithmetic. A live block can
+ * carry it only if the program wrote it there (it would have had to read it
+ * from a freed block), and even then a suspected double free is settled by
+ * the free lists. */
+static inline uintptr_t ta_free_mark(void) { return ta_secret(2); }
 
 static inline ta_segment_t *ta_segment_of(const void *ptr) {
   return (ta_segment_t *)((uintptr_t)ptr & ~(uintptr_t)TA_SEGMENT_MASK);
@@ -184,6 +223,13 @@ static inline ta_segment_t *ta_segment_of(const void *ptr) {
 static inline ta_page_t *ta_segment_page_of(ta_segment_t *segment, const void *ptr) {
   size_t index = ((uintptr_t)ptr - (uintptr_t)segment) >> segment->page_shift;
   return &segment->pages[index];
+}
+
+/* The page of a pointer into the segment's first chunk, from the pointer's
+ * low bits alone: also for the wrapped addresses of the free fast path (see
+ * ta_segment_of_wrapped), whose offset from the segment is out of range. */
+static inline ta_page_t *ta_segment_page_at(ta_segment_t *segment, uintptr_t addr) {
+  return &segment->pages[(addr & TA_SEGMENT_MASK) >> segment->page_shift];
 }
 
 /* Bytes of the page's area (page size less any header in it). */
@@ -195,6 +241,16 @@ size_t ta_page_area_size(const ta_segment_t *segment, const ta_page_t *page);
  * alloc fast path. */
 static inline bool ta_class_has_align(unsigned cls, size_t align) {
   return ((align - 1) & (align | ta_class_size(cls) | TA_SEGMENT_HEADER_ALIGN)) == 0;
+}
+
+/* The alignment every class's blocks have (every class size is a multiple of
+ * it; size_class_test checks). */
+#define TA_CLASS_MIN_ALIGN 8
+
+/* Whether align is a power of two of at most TA_CLASS_MIN_ALIGN: then every
+ * class has it, and the alloc fast path needs no look at the class table. */
+static inline bool ta_align_is_basic(size_t align) {
+  return ((align - 1) & (align | ~(size_t)(TA_CLASS_MIN_ALIGN - 1))) == 0;
 }
 
 /* Looks up the segment of ptr through the segment map, validating the header.
@@ -232,25 +288,30 @@ static inline uint32_t ta_page_carved_bytes(const ta_page_t *page) {
   return atomic_load_explicit(&page->carved_bytes, memory_order_relaxed);
 }
 
+/* bytes: whole blocks of the page's class (or 0, before it has one). */
 static inline void ta_page_set_carved_bytes(ta_page_t *page, uint32_t bytes) {
   atomic_store_explicit(&page->carved_bytes, bytes, memory_order_relaxed);
+  atomic_store_explicit(&page->carved_blocks, bytes == 0 ? 0 : bytes / page->block_size,
+                        memory_order_relaxed);
 }
 
-/* Whether off is a multiple of the page's block size (off < 2^32): then,
- * and only then, off * ceil(2^64 / size) wraps to below the divisor
- * (written `<`, not `<= divisor - 1`: one instruction less on the fast
- * path of free). */
-static inline bool ta_page_is_block_offset(const ta_page_t *page, size_t off) {
-  return (uint64_t)off * page->divisor < page->divisor;
-}
+/* Sets inverse and block_shift for blocks of block_size bytes. */
+void ta_page_set_block_size(ta_page_t *page, uint32_t block_size);
 
 /* Whether addr is the start of a block carved in the page: the one test of a
- * block pointer, for both free paths and ta_usable_size. A pointer before the
- * area wraps to a huge offset, and free and huge pages carve no bytes, so
- * both fail the first comparison. */
+ * block pointer, for both free paths and ta_usable_size. With the block size
+ * d = o << k (o odd) and off = addr - area (a pointer before the area wraps
+ * to a huge offset): multiplying by o's inverse maps the multiples q * d
+ * (q < 2^(64-k)) to q << k, and is one-to-one on 64-bit words, so after a
+ * rotation by k (which sends any non-zero low bit to the top) a result below
+ * the carved block count comes from exactly the offsets 0, d, ..., (n-1)d.
+ * One multiply, one rotation, one comparison; free and huge pages carve no
+ * blocks, so every test on them fails. */
 static inline bool ta_page_is_block_start(const ta_page_t *page, uintptr_t addr) {
-  size_t off = addr - (uintptr_t)page->area;
-  return off < ta_page_carved_bytes(page) && ta_page_is_block_offset(page, off);
+  uint64_t q = (uint64_t)(addr - (uintptr_t)page->area) * page->inverse;
+  unsigned k = page->block_shift;
+  q = (q >> k) | (q << ((64 - k) & 63));
+  return q < atomic_load_explicit(&page->carved_blocks, memory_order_relaxed);
 }
 
 #ifdef __cplusplus

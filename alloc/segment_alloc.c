@@ -195,12 +195,13 @@ void *ta_huge_alloc(ta_heap_t *heap, size_t size, size_t align, ta_error_t *err)
     segment->huge_size = (size_t)(((uint8_t *)segment + at.committed_end) - at.block);
     page = ta_segment_take_page(segment);
     page->area = at.block;
-    page->used = 1;
     if (((uintptr_t)at.block & ~(uintptr_t)TA_SEGMENT_MASK) != (uintptr_t)segment) {
       ta_segment_map_set((uintptr_t)at.block, TA_CHUNK_AFTER_HEADER);
     }
   }
-  page->free_flags = TA_PAGE_FULL;
+  page->free_flags = 0;
+  ta_page_set_used(page, 1);
+  ta_page_flags_set(page, TA_PAGE_FULL);
   /* A remote free of the block goes to the heap's remote_blocks. */
   atomic_store_explicit(&page->remote_free, TA_REMOTE_WATCHED, memory_order_relaxed);
   ((ta_block_t *)(void *)page->area)->free_mark = 0; /* the slot may hold an old mark */

@@ -28,6 +28,19 @@ TEST(SizeClass, ThereAre32IncreasingClassesOfWholeWords) {
   }
 }
 
+// The alloc fast path skips the class's alignment test for basic alignments:
+// every class must have them, and nothing else may count as basic.
+TEST(SizeClass, BasicAlignmentsAreThoseEveryClassHas) {
+  for (size_t align = 0; align <= 64; align++) {
+    bool every_class = true;
+    for (unsigned c = 0; c < TA_CLASS_COUNT; c++) every_class &= ta_class_has_align(c, align);
+    EXPECT_EQ(ta_align_is_basic(align), every_class) << "align " << align;
+  }
+  EXPECT_TRUE(ta_align_is_basic(TA_CLASS_MIN_ALIGN));
+  EXPECT_FALSE(ta_align_is_basic(SIZE_MAX));
+  EXPECT_FALSE(ta_align_is_basic((size_t)1 << 63));
+}
+
 TEST(SizeClass, SizeToClassMatchesSearchForEverySize) {
   for (size_t size = 0; size <= TA_CLASS_MAX_SIZE; size++) {
     ASSERT_EQ(ta_size_to_class(size), SearchClass(size)) << "size " << size;

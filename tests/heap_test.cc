@@ -343,6 +343,29 @@ TEST_F(HeapTest, ForeignPointersAreRefused) {
   EXPECT_EQ(ta_heap_last_error(heap_), TA_ERR_INVALID_POINTER);
 }
 
+// The free fast path looks up the segment map with the address bits above
+// 2^48 dropped: a pointer up there finds the live segment below it, and must
+// still be refused without being read (it is not mapped: a read crashes).
+TEST_F(HeapTest, PointersAboveTheMapThatWrapOntoALiveBlockAreRefusedUnread) {
+  void *p = ta_heap_alloc(heap_, Layout(64));
+  ASSERT_NE(p, nullptr);
+  for (uintptr_t high : {(uintptr_t)1 << 48, (uintptr_t)1 << 56, (uintptr_t)1 << 63,
+                         ~(uintptr_t)0 << 48}) {
+    void *wrapped = reinterpret_cast<void *>(reinterpret_cast<uintptr_t>(p) | high);
+    ta_heap_free(heap_, wrapped, Layout(64));
+    EXPECT_EQ(ta_heap_last_error(heap_), TA_ERR_INVALID_POINTER) << wrapped;
+    ta_heap_t *other = ta_heap_new();
+    ASSERT_NE(other, nullptr);
+    ta_heap_free(other, wrapped, Layout(64));  // through the remote branch's checks
+    EXPECT_EQ(ta_heap_last_error(other), TA_ERR_INVALID_POINTER) << wrapped;
+    ta_heap_destroy(other);
+    EXPECT_EQ(ta_usable_size(wrapped), 0u);
+  }
+  EXPECT_EQ(ta_usable_size(p), 64u) << "the block below stays live";
+  ta_heap_free(heap_, p, Layout(64));
+  EXPECT_EQ(ta_usable_size(p), 0u);
+}
+
 TEST_F(HeapTest, InteriorPointersAreRefusedAndTheBlockStaysLive) {
   for (size_t size : {(size_t)24, (size_t)100, (size_t)3000, (size_t)40000, (size_t)300000,
                       (size_t)5 << 20}) {

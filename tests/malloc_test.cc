@@ -123,6 +123,46 @@ TEST(Malloc, ForeignPointersAreRefusedUntouched) {
   ta_free(b);
 }
 
+// ta_free's fast path drops the address bits above 2^48 for its segment map
+// lookup: such a pointer over a live block is refused, not read.
+TEST(Malloc, PointersAboveTheMapAreRefusedUnread) {
+  void *p = ta_malloc(64);
+  ASSERT_NE(p, nullptr);
+  for (uintptr_t high : {(uintptr_t)1 << 48, (uintptr_t)1 << 63}) {
+    void *wrapped = reinterpret_cast<void *>(reinterpret_cast<uintptr_t>(p) | high);
+    ta_free(wrapped);
+    EXPECT_EQ(ta_malloc_usable_size(wrapped), 0u);
+  }
+  EXPECT_GE(ta_malloc_usable_size(p), 64u) << "the block below stays live";
+  ta_free(p);
+}
+
+// A thread that never allocated has no heap (its fast paths see ta_no_heap):
+// its frees of other threads' blocks are remote frees, its double frees are
+// refused, and its first allocation makes its heap.
+TEST(ThreadHeap, AThreadWithoutAHeapFreesOthersBlocks) {
+  void *p = ta_malloc(100);
+  void *q = ta_malloc(5000);
+  ASSERT_NE(p, nullptr);
+  ASSERT_NE(q, nullptr);
+  std::thread([&] {
+    ta_free(p);
+    ta_free(q);
+    ta_free(q);  // refused: the block is free already
+    ta_free(nullptr);
+    void *mine = ta_malloc(100);
+    EXPECT_NE(mine, nullptr);
+    ta_free(mine);
+  }).join();
+  EXPECT_EQ(ta_malloc_usable_size(p), 0u) << "freed by the other thread";
+  EXPECT_EQ(ta_malloc_usable_size(q), 0u);
+  void *a = ta_malloc(5000);
+  void *b = ta_malloc(5000);
+  EXPECT_NE(a, b) << "a double free put the block on a list twice";
+  ta_free(a);
+  ta_free(b);
+}
+
 TEST(Malloc, AlignedFamily) {
   for (size_t align = 1; align <= ((size_t)8 << 20); align *= 2) {
     void *p = ta_aligned_alloc(align, 100);
