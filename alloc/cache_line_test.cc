@@ -24,7 +24,7 @@ TEST(CacheLine, RemoteFreesOfAPageDoNotShareTheOwnersLine) {
 
 TEST(CacheLine, RemoteBlocksOfAHeapDoNotShareTheFreeSecretsLine) {
   EXPECT_EQ(offsetof(ta_heap_t, remote_blocks) % TA_CACHE_LINE, 0u);
-  EXPECT_GT(offsetof(ta_heap_t, remote_blocks), offsetof(ta_heap_t, free_mark));
+  EXPECT_GT(offsetof(ta_heap_t, remote_blocks), offsetof(ta_heap_t, free_mark_secret));
   EXPECT_EQ(alignof(ta_heap_t), static_cast<size_t>(TA_CACHE_LINE));
 }
 

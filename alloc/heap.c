@@ -179,7 +179,7 @@ static ta_heap_t *heap_create(bool registered) {
   atomic_init(&heap->remote_blocks, 0);
   atomic_init(&heap->remote_since_sweep, 0);
   heap->last_error = TA_OK;
-  heap->free_mark = ta_free_mark();
+  heap->free_mark_secret = ta_block_free_mark(NULL);
   return heap;
 }
 
@@ -512,7 +512,7 @@ static void free_remote(ta_segment_t *segment, ta_page_t *page, ta_block_t *bloc
  * two threads freeing the block at once exactly one succeeds (the other sees
  * the mark, or fails the swap). False: the block is already free. */
 static bool block_claim_remote(ta_block_t *block) {
-  uintptr_t mark = ta_free_mark();
+  uintptr_t mark = ta_block_free_mark(block);
   uintptr_t seen = __atomic_load_n(&block->free_mark, __ATOMIC_RELAXED);
   if (seen == mark) return false;
   ta_test_hook_run(TA_TEST_REMOTE_FREE_CHECKED);
@@ -530,7 +530,7 @@ static void free_huge(ta_heap_t *heap, ta_segment_t *segment, void *ptr, ta_layo
    * to collect it: a second free of either kind finds the mark. */
   ta_block_t *block = (ta_block_t *)ptr;
   if (segment->heap == heap) {
-    if (block->free_mark == ta_free_mark()) {
+    if (block->free_mark == ta_block_free_mark(block)) {
       free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
       return;
     }
@@ -632,12 +632,12 @@ static void free_checked(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
      * lists tell for sure. A block in a hole is free, its mark purged (and
      * not read: that would fault the hole back in). */
     if (TA_UNLIKELY(ta_page_block_in_hole(page, block)) ||
-        (TA_UNLIKELY(block->free_mark == ta_free_mark()) &&
+        (TA_UNLIKELY(block->free_mark == ta_block_free_mark(block)) &&
          ta_heap_block_is_free(heap, page, block))) {
       free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
       return;
     }
-    block->free_mark = ta_free_mark();
+    block->free_mark = ta_block_free_mark(block);
     ta_page_push_free(page, block);
     if (--page->used_word < 0) ta_heap_page_after_free(heap, segment, page);
     return;
@@ -695,5 +695,5 @@ size_t ta_usable_size(const void *ptr) {
   const ta_block_t *block = (const ta_block_t *)ptr;
   if (ta_page_block_in_hole(page, block)) return 0;
   uintptr_t mark = __atomic_load_n(&block->free_mark, __ATOMIC_RELAXED);
-  return mark == ta_free_mark() ? 0 : usable;
+  return mark == ta_block_free_mark(block) ? 0 : usable;
 }

@@ -22,7 +22,7 @@ struct ta_heap {
   ta_list_t free_segments[2];       /* small and medium segments with free pages */
   ta_list_t segments;               /* every segment of the heap */
   ta_error_t last_error;
-  uintptr_t free_mark; /* ta_free_mark(): saves the free path a multiply */
+  uintptr_t free_mark_secret; /* ta_block_free_mark(NULL): saves the free path a multiply */
   /* Blocks ta_heap_take_remote has taken from remote_blocks so far: the work
    * remote frees cost the owner, for tests (slow path only). */
   uint64_t remote_blocks_taken;

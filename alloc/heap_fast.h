@@ -88,8 +88,9 @@ static inline void ta_heap_free_inline(ta_heap_t *heap, void *ptr, ta_layout_t l
      * here. Free and huge pages carve no bytes, so the block test also rules
      * them out. */
     if (TA_LIKELY(ta_page_is_block_start(page, addr) && layout.size <= page->block_size)) {
-      if (TA_LIKELY(segment->heap == heap && block->free_mark != heap->free_mark)) {
-        block->free_mark = heap->free_mark;
+      /* heap is read only once the owner test has passed (it may be NULL). */
+      if (TA_LIKELY(segment->heap == heap && block->free_mark != (heap->free_mark_secret ^ addr))) {
+        block->free_mark = heap->free_mark_secret ^ addr; /* ta_block_free_mark(block) */
         ta_page_push_free(page, block);
         if (TA_UNLIKELY(--page->used_word < 0)) { /* emptied, or flagged */
           ta_heap_page_after_free(heap, segment, page);

@@ -86,7 +86,7 @@ static void page_extend(ta_page_t *page) {
   for (size_t i = count; i-- > 0;) {
     ta_block_t *block = (ta_block_t *)(void *)(first + i * bsize);
     block->next = prev;
-    block->free_mark = ta_free_mark();
+    block->free_mark = ta_block_free_mark(block);
     prev = block;
   }
   page->free = prev;
@@ -157,7 +157,7 @@ static void push_blocks_of(ta_page_t *page, uint64_t granules, uint64_t keep_out
     if ((mine & granules) == 0 || (mine & keep_out) != 0) continue;
     ta_block_t *block = (ta_block_t *)addr;
     uintptr_t zero = 0;
-    if (!__atomic_compare_exchange_n(&block->free_mark, &zero, ta_free_mark(), false,
+    if (!__atomic_compare_exchange_n(&block->free_mark, &zero, ta_block_free_mark(block), false,
                                      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
       page->used_word++;
       continue;

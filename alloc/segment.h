@@ -52,7 +52,7 @@ typedef struct ta_segment_source {
 } ta_segment_source_t;
 
 /* A free block: its first word links the free list, its second marks it free
- * (see ta_free_mark), so that a double free is cheap to suspect. */
+ * (see ta_block_free_mark), so that a double free is cheap to suspect. */
 typedef struct ta_block {
   struct ta_block *next;
   uintptr_t free_mark;
@@ -209,12 +209,14 @@ static inline uintptr_t ta_segment_cookie(const ta_segment_t *segment) {
   return ta_secret(1) ^ (uintptr_t)segment;
 }
 
-/* The mark of a free block: one per-process secret for every block, so that
- * the free path stores and compares it with no arithmetic. A live block can
- * carry it only if the program wrote it there (it would have had to read it
- * from a freed block), and even then a suspected double free is settled by
- * the free lists. */
-static inline uintptr_t ta_free_mark(void) { return ta_secret(2); }
+/* The mark of a free block: a per-process secret xor the block's address.
+ * Not one value for every block: a page taken again for another class keeps
+ * old marks at what are now interior offsets of its blocks, where a program
+ * may legally copy them (memmove of uninitialised bytes) to offset 8; with
+ * the address in it, a mark moved anywhere else never matches. */
+static inline uintptr_t ta_block_free_mark(const ta_block_t *block) {
+  return ta_secret(2) ^ (uintptr_t)block;
+}
 
 static inline ta_segment_t *ta_segment_of(const void *ptr) {
   return (ta_segment_t *)((uintptr_t)ptr & ~(uintptr_t)TA_SEGMENT_MASK);

@@ -53,7 +53,7 @@ static void free_set_fill(ta_block_set_t *set, const ta_page_t *page) {
 static bool block_is_free(ta_page_t *page, const ta_block_set_t *set, size_t index,
                           const ta_block_t *block) {
   if (ta_page_block_in_hole(page, block)) return true;
-  if (block->free_mark != ta_free_mark()) return false; /* cleared when handed out */
+  if (block->free_mark != ta_block_free_mark(block)) return false; /* cleared when handed out */
   if (index < TA_PAGE_MAX_BLOCKS) return ta_block_set_has(set, index);
   return ta_page_holds_free(page, block);
 }
@@ -63,7 +63,7 @@ static bool visit_page(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page,
                        ta_block_visitor_t visit, void *arg) {
   if (segment->kind == TA_PAGE_HUGE) {
     const ta_block_t *block = (const ta_block_t *)(const void *)page->area;
-    if (block->free_mark == ta_free_mark()) return true; /* being freed elsewhere */
+    if (block->free_mark == ta_block_free_mark(block)) return true; /* being freed elsewhere */
     return visit(heap, page->area, segment->huge_size, arg);
   }
   ta_block_set_t set;
@@ -173,7 +173,7 @@ bool ta_heap_contains(ta_heap_t *heap, const void *ptr) {
     const ta_block_t *block =
         (const ta_block_t *)(const void *)(page->area + index * page->block_size);
     if (ta_page_block_in_hole(page, block)) return false;
-    return block->free_mark != ta_free_mark() ||
+    return block->free_mark != ta_block_free_mark(block) ||
            !ta_heap_block_is_free(heap, page, block);
   }
   /* A huge block spans several 4 MiB chunks and the segment map marks only
@@ -184,7 +184,7 @@ bool ta_heap_contains(ta_heap_t *heap, const void *ptr) {
     uintptr_t start = (uintptr_t)s->pages[0].area;
     if (addr >= start && addr - start < s->huge_size) {
       const ta_block_t *block = (const ta_block_t *)start;
-      return block->free_mark != ta_free_mark();
+      return block->free_mark != ta_block_free_mark(block);
     }
   }
   return false;

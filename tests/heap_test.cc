@@ -366,6 +366,48 @@ TEST_F(HeapTest, PointersAboveTheMapThatWrapOntoALiveBlockAreRefusedUnread) {
   EXPECT_EQ(ta_usable_size(p), 0u);
 }
 
+// A page emptied and taken again for another class keeps the old blocks'
+// free marks at what are now interior offsets of the new blocks. A program
+// may copy those uninitialised bytes around inside its block (memmove is
+// fine on them), also to offset 8, where a block's free mark sits: the
+// block must still count as live, for ta_usable_size (realloc) and for a
+// free through another heap.
+TEST_F(HeapTest, AnOldMarkCopiedIntoALiveBlockDoesNotMakeItFree) {
+  std::vector<void *> small;
+  for (int i = 0; i < 8192; i++) {
+    small.push_back(ta_heap_alloc(heap_, Layout(16)));
+    ASSERT_NE(small.back(), nullptr);
+  }
+  std::set<uintptr_t> old_blocks;
+  for (void *p : small) {
+    old_blocks.insert(reinterpret_cast<uintptr_t>(p));
+    ta_heap_free(heap_, p, Layout(16));
+  }
+  ta_heap_collect(heap_);
+  int checked = 0;
+  std::vector<void *> big;
+  for (int i = 0; i < 2048; i++) {
+    auto *p = static_cast<unsigned char *>(ta_heap_alloc(heap_, Layout(48)));
+    ASSERT_NE(p, nullptr);
+    big.push_back(p);
+    uintptr_t inner = reinterpret_cast<uintptr_t>(p) + 16;
+    if (old_blocks.count(inner) == 0) continue;  // not over an old 16-byte block
+    std::memmove(p + 8, p + 24, 8);              // the old block's mark
+    uintptr_t copied;
+    std::memcpy(&copied, p + 8, sizeof copied);
+    ASSERT_NE(copied, 0u) << "the old page was purged: no old mark to copy";
+    EXPECT_EQ(ta_usable_size(p), 48u) << "a live block read as free";
+    checked++;
+  }
+  ASSERT_GT(checked, 0) << "no 48-byte block over the old 16-byte blocks: the test proves nothing";
+  ta_heap_t *other = ta_heap_new();
+  ASSERT_NE(other, nullptr);
+  for (void *p : big) ta_heap_free(other, p, Layout(48));
+  EXPECT_EQ(ta_heap_last_error(other), TA_OK) << "a free through another heap was refused";
+  ta_heap_destroy(other);
+  ta_heap_collect(heap_);
+}
+
 TEST_F(HeapTest, InteriorPointersAreRefusedAndTheBlockStaysLive) {
   for (size_t size : {(size_t)24, (size_t)100, (size_t)3000, (size_t)40000, (size_t)300000,
                       (size_t)5 << 20}) {
