@@ -257,15 +257,19 @@ bool ta_block_list_holds(const ta_block_t *list, const ta_block_t *block) {
   return false;
 }
 
+/* Sets the watch on an empty remote list; true also if it is already set.
+ * False: remote frees came in. */
+static bool page_watch(ta_page_t *page) {
+  uintptr_t seen = 0;
+  return atomic_compare_exchange_strong_explicit(&page->remote_free, &seen, TA_REMOTE_WATCHED,
+                                                 memory_order_acq_rel, memory_order_relaxed) ||
+         seen == TA_REMOTE_WATCHED;
+}
+
 bool ta_page_refill_or_watch(ta_page_t *page) {
   for (;;) {
     if (ta_page_refill(page)) return true;
-    uintptr_t seen = 0;
-    if (atomic_compare_exchange_strong_explicit(&page->remote_free, &seen, TA_REMOTE_WATCHED,
-                                                memory_order_acq_rel, memory_order_relaxed) ||
-        seen == TA_REMOTE_WATCHED) {
-      return false;
-    }
+    if (page_watch(page)) return false;
     /* Blocks came in since the refill looked: take them. */
   }
 }
@@ -274,10 +278,7 @@ bool ta_page_watch_if_spent(ta_page_t *page) {
   if ((page->free_flags & TA_PAGE_HOLES) || ta_page_carved_bytes(page) < page->carve_limit) {
     return false;
   }
-  uintptr_t seen = 0;
-  return atomic_compare_exchange_strong_explicit(&page->remote_free, &seen, TA_REMOTE_WATCHED,
-                                                 memory_order_acq_rel, memory_order_relaxed) ||
-         seen == TA_REMOTE_WATCHED;
+  return page_watch(page);
 }
 
 bool ta_page_holds_free(ta_page_t *page, const ta_block_t *block) {

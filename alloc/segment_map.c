@@ -6,8 +6,6 @@
 
 #include "alloc/os_memory.h"
 
-#define TA_MAP_CHUNKS ((uint64_t)1 << (TA_MAP_ADDRESS_BITS - TA_SEGMENT_SHIFT))
-
 TA_ATOMIC(uint64_t) ta_chunk_is_segment[TA_MAP_CHUNKS / 64];
 TA_ATOMIC(uint64_t) ta_chunk_is_after_header[TA_MAP_CHUNKS / 64];
 

@@ -22,6 +22,7 @@ typedef enum ta_chunk_state {
 } ta_chunk_state_t;
 
 #define TA_MAP_ADDRESS_BITS 48
+#define TA_MAP_CHUNKS ((uint64_t)1 << (TA_MAP_ADDRESS_BITS - TA_SEGMENT_SHIFT))
 
 /* One bit per chunk in each map, rather than a two-bit state in one: the free
  * path asks only "is this a segment?", and a single bit answers that with one
@@ -34,8 +35,11 @@ static inline bool ta_segment_map_covers(uintptr_t addr) {
   return ((uint64_t)addr >> TA_MAP_ADDRESS_BITS) == 0;
 }
 
+/* The bit of addr's chunk, with the address bits above the map's range
+ * dropped (a no-op for covered addresses; see
+ * ta_segment_map_is_segment_wrapped for the others). */
 static inline bool ta_segment_map_bit(TA_ATOMIC(uint64_t) *map, uintptr_t addr) {
-  uint64_t chunk = (uint64_t)addr >> TA_SEGMENT_SHIFT;
+  uint64_t chunk = ((uint64_t)addr >> TA_SEGMENT_SHIFT) % TA_MAP_CHUNKS;
   uint64_t word = atomic_load_explicit(&map[chunk / 64], memory_order_acquire);
   return (word >> (chunk % 64)) & 1u;
 }
@@ -53,12 +57,7 @@ static inline bool ta_segment_map_is_segment(uintptr_t addr) {
  * area is at least 2^48 - 4 MiB, never a carved block's), so nothing at
  * addr is read and the slow path refuses it. */
 static inline bool ta_segment_map_is_segment_wrapped(uintptr_t addr) {
-  uint64_t chunk = ((uint64_t)addr >> TA_SEGMENT_SHIFT);
-  uint64_t word = atomic_load_explicit(
-      &ta_chunk_is_segment[(chunk / 64) % (((uint64_t)1 << TA_MAP_ADDRESS_BITS) >>
-                                           TA_SEGMENT_SHIFT >> 6)],
-      memory_order_acquire);
-  return (word >> (chunk % 64)) & 1u;
+  return ta_segment_map_bit(ta_chunk_is_segment, addr);
 }
 
 static inline ta_segment_t *ta_segment_of_wrapped(uintptr_t addr) {
