@@ -81,10 +81,11 @@ static void page_to_full(ta_heap_t *heap, ta_page_t *page) {
 static void page_unfull(ta_heap_t *heap, ta_page_t *page) {
   unsigned cls = page->size_class;
   ta_list_t *queue = &heap->queues[cls];
-  ta_page_t *head = heap->direct[cls];
   ta_page_flags_clear(page, TA_PAGE_FULL);
   page->quiet_used = UINT32_MAX; /* back in use: quiet only from the next upkeep */
-  if (head == &empty_page) {
+  /* The queue's head, not the direct page, which may be the class's spill. */
+  ta_page_t *head = queue->head != NULL ? page_of_node(queue->head) : NULL;
+  if (head == NULL) {
     ta_page_take_local(page); /* for the fast path, which looks at free only */
     queue_push_front(heap, page);
   } else if (head->free == NULL && head->local_free == NULL && ta_page_watch_if_spent(head)) {
@@ -106,6 +107,57 @@ static void page_retire(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page)
   } else if (!segment->in_free_list && segment->kind < TA_PAGE_LARGE) {
     ta_list_push_back(&heap->free_segments[segment->kind], &segment->free_node);
     segment->in_free_list = true;
+  }
+}
+
+/* After a local free (the block on top of local_free) left the page empty,
+ * or freed into a full page (brought back to its queue). */
+static void page_after_free(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page) {
+  if (ta_page_used(page) == 0) {
+    if (heap->direct[page->size_class] != page) page_retire(heap, segment, page);
+  } else if (page->free_flags & TA_PAGE_FULL) {
+    page_unfull(heap, page);
+  }
+}
+
+/* ---- spills (ta_heap_t.spill) ---- */
+
+/* What a spill of class cls may still take, less one, when it holds
+ * nothing: its used_word then (-1 for a class whose blocks are too big for
+ * one). */
+static int32_t spill_room(unsigned cls) {
+  return (int32_t)(TA_SPILL_BYTES / ta_class_size(cls)) - 1;
+}
+
+/* Moves the block just freed onto a full page (the top of its local_free)
+ * to the spill, where it stays counted in use on the page, which stays full
+ * and watched (every full page is), so that frees through other heaps still
+ * bring it back. */
+static void spill_push(ta_page_t *spill, ta_page_t *page) {
+  ta_block_t *block = page->local_free;
+  page->local_free = block->next;
+  page->used_word++;
+  block->next = spill->free;
+  spill->free = block;
+  spill->used_word--;
+}
+
+void ta_heap_spill_flush(ta_heap_t *heap) {
+  for (unsigned cls = 0; cls < TA_CLASS_COUNT; cls++) {
+    ta_page_t *spill = &heap->spill[cls];
+    if (heap->direct[cls] == spill) queue_update_direct(heap, cls);
+    ta_block_t *block = spill->free;
+    spill->free = NULL;
+    spill->used_word = spill_room(cls);
+    while (block != NULL) {
+      ta_block_t *next = block->next;
+      ta_segment_t *segment = ta_segment_of(block);
+      ta_page_t *page = ta_segment_page_of(segment, block);
+      ta_page_push_free(page, block); /* still marked free */
+      page->used_word--;
+      page_after_free(heap, segment, page);
+      block = next;
+    }
   }
 }
 
@@ -172,6 +224,9 @@ static ta_heap_t *heap_create(bool registered) {
   for (unsigned c = 0; c < TA_CLASS_COUNT; c++) {
     ta_list_init(&heap->queues[c]);
     heap->direct[c] = &empty_page;
+    heap->spill[c].size_class = (uint8_t)c;
+    heap->spill[c].block_size = (uint32_t)ta_class_size(c);
+    heap->spill[c].used_word = spill_room(c);
   }
   ta_list_init(&heap->free_segments[0]);
   ta_list_init(&heap->free_segments[1]);
@@ -248,7 +303,9 @@ void ta_heap_take_remote(ta_heap_t *heap) {
     } else {
       ta_page_push_free(page, block); /* already marked free by the remote claim */
       page->used_word--;
-      ta_heap_page_after_free(heap, segment, page);
+      /* Not to the spill: the remote free took the page's watch away, so
+       * the page goes back to its queue. */
+      page_after_free(heap, segment, page);
     }
     block = next;
   }
@@ -341,6 +398,7 @@ static void heap_maintain(ta_heap_t *heap) {
     uint64_t delay = (uint64_t)ta_options_value(TA_OPTION_PURGE_DELAY_MS);
     heap->next_sweep_ms = now + (delay > 0 ? delay : 1);
     ta_heap_take_remote(heap); /* brings watched pages back to their queues */
+    ta_heap_spill_flush(heap);
     if (atomic_load_explicit(&heap->remote_since_sweep, memory_order_relaxed) != 0) {
       heap_sweep(heap, false);
     }
@@ -357,6 +415,7 @@ void ta_heap_collect(ta_heap_t *heap) {
     return;
   }
   ta_heap_take_remote(heap);
+  ta_heap_spill_flush(heap);
   heap_sweep(heap, true);
   heap_purge_holes(heap, true);
   uint64_t now = ta_clock_ms();
@@ -401,6 +460,14 @@ TA_NOINLINE void *ta_heap_alloc_class_slow(ta_heap_t *heap, unsigned cls) {
    * (one relaxed load when there are none). */
   ta_heap_take_remote(heap);
   if (heap->direct[cls]->free != NULL) return ta_heap_page_pop(heap->direct[cls]);
+  /* Blocks freed into full pages next, from the spill, which serves on the
+   * fast path until it runs dry. */
+  ta_page_t *spill = &heap->spill[cls];
+  if (spill->free != NULL) {
+    heap->direct[cls] = spill;
+    return ta_heap_page_pop(spill);
+  }
+  if (heap->direct[cls] == spill) queue_update_direct(heap, cls);
   for (int round = 0; round < 2; round++) {
     ta_list_node_t *node = heap->queues[cls].head;
     while (node != NULL) {
@@ -553,12 +620,14 @@ static void free_huge(ta_heap_t *heap, ta_segment_t *segment, void *ptr, ta_layo
 bool ta_heap_block_is_free(ta_heap_t *heap, ta_page_t *page, const ta_block_t *block) {
   const ta_block_t *handed =
       (const ta_block_t *)atomic_load_explicit(&heap->remote_blocks, memory_order_acquire);
-  return ta_page_holds_free(page, block) || ta_block_list_holds(handed, block);
+  return ta_page_holds_free(page, block) ||
+         ta_block_list_holds(heap->spill[page->size_class].free, block) ||
+         ta_block_list_holds(handed, block);
 }
 
-/* After a local free (the block on top of local_free) left the page empty,
- * or freed into a page that is full or has holes. */
-TA_NOINLINE void ta_heap_page_after_free(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page) {
+/* The rest of ta_heap_page_after_free. */
+static TA_NOINLINE void page_after_free_checked(ta_heap_t *heap, ta_segment_t *segment,
+                                                ta_page_t *page) {
   if (TA_UNLIKELY(page->free_flags & TA_PAGE_HOLES) &&
       ta_page_block_in_hole(page, page->local_free)) {
     /* A block purged while free carries no free mark: freed again, it got
@@ -570,11 +639,34 @@ TA_NOINLINE void ta_heap_page_after_free(ta_heap_t *heap, ta_segment_t *segment,
     free_invalid(heap, TA_ERR_INVALID_POINTER, block);
     return;
   }
-  if (ta_page_used(page) == 0) {
-    if (heap->direct[page->size_class] != page) page_retire(heap, segment, page);
-  } else if (page->free_flags & TA_PAGE_FULL) {
-    page_unfull(heap, page);
+  /* A spill not serving yet starts to once the queue has nothing else to
+   * serve (its first page spent): blocks a program frees in bulk go straight
+   * back to their pages. */
+  unsigned cls = page->size_class;
+  ta_page_t *spill = &heap->spill[cls];
+  ta_list_node_t *first = heap->queues[cls].head;
+  if (page->free_flags == TA_PAGE_FULL && ta_page_used(page) != 0 && spill->used_word >= 0 &&
+      first != NULL && ta_page_is_spent(page_of_node(first))) {
+    spill_push(spill, page);
+    return;
   }
+  page_after_free(heap, segment, page);
+}
+
+/* After a local free (the block on top of local_free) left the page empty,
+ * or freed into a page that is full or has holes. A page that stays full
+ * gives the block to its class's spill while that serves and has room:
+ * where frees land one per page all over a big heap, no page then moves in
+ * or out of its queue, and the next allocation pops the block on the fast
+ * path. */
+TA_NOINLINE void ta_heap_page_after_free(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page) {
+  ta_page_t *spill = &heap->spill[page->size_class];
+  if (TA_LIKELY(page->free_flags == TA_PAGE_FULL && heap->direct[page->size_class] == spill &&
+                spill->used_word >= 0 && page->used_word != -1 - TA_PAGE_NOTICE_OFFSET)) {
+    spill_push(spill, page); /* full, not emptied by this free */
+    return;
+  }
+  page_after_free_checked(heap, segment, page);
 }
 
 static void free_checked(ta_heap_t *heap, void *ptr, ta_layout_t layout);

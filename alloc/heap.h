@@ -21,6 +21,17 @@ struct ta_heap {
   ta_list_t queues[TA_CLASS_COUNT]; /* pages that may have free blocks */
   ta_list_t free_segments[2];       /* small and medium segments with free pages */
   ta_list_t segments;               /* every segment of the heap */
+  /* Per class, blocks freed locally into full pages, which stay full and
+   * count them in use: a stand-in page (not in any segment) whose free list
+   * the fast path pops once it is the class's direct page, and whose
+   * used_word is how many more blocks it may take, less one (each pop gives
+   * one back). A free that lands on
+   * a cold full page then moves no page in or out of its queue (see
+   * ta_heap_page_after_free). Only while the spill serves, or the queue's
+   * first page is spent, so that blocks of a program that frees in bulk go
+   * straight back to their pages; at most TA_SPILL_BYTES per class, given
+   * back to their pages at every upkeep, collect and walk of the heap. */
+  ta_page_t spill[TA_CLASS_COUNT];
   ta_error_t last_error;
   uintptr_t free_mark_secret; /* ta_block_free_mark(NULL): saves the free path a multiply */
   /* Blocks ta_heap_take_remote has taken from remote_blocks so far: the work
@@ -57,8 +68,16 @@ struct ta_heap {
  * (Bazel's test builds). */
 extern ta_heap_t ta_no_heap;
 
-/* Whether a block of heap whose mark says free is on a free list: its page's
- * or the heap's remote_blocks. Slow; for a suspected double free. */
+/* The bytes of blocks a heap's spill (ta_heap_t.spill) holds per class, at
+ * most. */
+#define TA_SPILL_BYTES ((size_t)4 << 10)
+
+/* Gives the blocks of every spill back to their pages. Heap's thread. */
+void ta_heap_spill_flush(ta_heap_t *heap);
+
+/* Whether a block of heap whose mark says free is on a free list: its page's,
+ * its class's spill, or the heap's remote_blocks. Slow; for a suspected
+ * double free. */
 bool ta_heap_block_is_free(ta_heap_t *heap, ta_page_t *page, const ta_block_t *block);
 
 /* A heap that ta_heap_destroy refuses (a thread's default heap), and how it

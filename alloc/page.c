@@ -274,6 +274,12 @@ bool ta_page_refill_or_watch(ta_page_t *page) {
   }
 }
 
+bool ta_page_is_spent(const ta_page_t *page) {
+  return page->free == NULL && page->local_free == NULL && !(page->free_flags & TA_PAGE_HOLES) &&
+         ta_page_carved_bytes(page) >= page->carve_limit &&
+         ta_remote_list(atomic_load_explicit(&page->remote_free, memory_order_relaxed)) == NULL;
+}
+
 bool ta_page_watch_if_spent(ta_page_t *page) {
   if ((page->free_flags & TA_PAGE_HOLES) || ta_page_carved_bytes(page) < page->carve_limit) {
     return false;

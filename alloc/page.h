@@ -79,6 +79,11 @@ bool ta_page_refill_or_watch(ta_page_t *page);
  * the free path. */
 bool ta_page_watch_if_spent(ta_page_t *page);
 
+/* Whether the page has nothing to hand out without its owner's slow path:
+ * no block to take, carve or collect, no holes. Reads only, for a guess:
+ * blocks freed through other heaps may arrive at any time. */
+bool ta_page_is_spent(const ta_page_t *page);
+
 /* Where the page's granule 0 (see ta_page_t.holes) starts: its area rounded
  * down to a granule. */
 static inline uintptr_t ta_page_hole_base(const ta_page_t *page) {

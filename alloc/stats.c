@@ -107,6 +107,7 @@ ta_error_t ta_heap_visit_blocks(ta_heap_t *heap, ta_block_visitor_t visit, void 
     return TA_ERR_INVALID_ARGUMENT;
   }
   ta_heap_take_remote(heap);
+  ta_heap_spill_flush(heap); /* its blocks are free, though their pages count them */
   visit_args_t v = {visit, arg};
   for_each_page(heap, visit_page_fn, &v);
   return TA_OK;
@@ -154,6 +155,7 @@ ta_error_t ta_heap_stats(ta_heap_t *heap, ta_heap_stats_t *out) {
   memset(out, 0, sizeof(*out));
   for (unsigned c = 0; c < TA_STATS_CLASSES; c++) out->classes[c].block_size = ta_class_size(c);
   ta_heap_take_remote(heap);
+  ta_heap_spill_flush(heap);
   for_each_page(heap, count_page, out);
   return TA_OK;
 }

@@ -1,0 +1,177 @@
+// A heap's spills (ta_heap_t.spill): a block freed into a full page while
+// the class's queue has nothing else to serve waits there, counted in use on
+// its page, and serves the next allocation; it is free for every check (a
+// second free, ta_usable_size, ta_heap_contains, stats, walks), and it goes
+// back to its page at collect, so no page is held by it.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "alloc/heap.h"
+#include "alloc/page.h"
+#include "alloc/segment.h"
+#include "alloc/size_class.h"
+#include "tinyalloc/tinyalloc.h"
+
+namespace {
+
+constexpr size_t kSize = 1024;
+
+ta_layout_t Layout() { return ta_layout_t{kSize, 8}; }
+
+ta_page_t *PageOf(void *block) { return ta_segment_page_of(ta_segment_of(block), block); }
+
+size_t ListLength(const ta_block_t *list) {
+  size_t n = 0;
+  for (; list != nullptr && n < 100000; list = list->next) n++;
+  return n;
+}
+
+class SpillTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    heap_ = ta_heap_new();
+    ASSERT_NE(heap_, nullptr);
+    cls_ = ta_size_to_class(kSize);
+    // Blocks until the page serving the class has nothing left to hand out:
+    // every page of the class is then full and the queue's head is spent.
+    do {
+      void *p = ta_heap_alloc(heap_, Layout());
+      ASSERT_NE(p, nullptr);
+      blocks_.push_back(p);
+      if (per_page_ == 0) per_page_ = PageOf(p)->carve_limit / kSize;
+    } while (!ta_page_is_spent(heap_->direct[cls_]) || blocks_.size() < 16 * PerPage());
+  }
+  void TearDown() override {
+    for (void *p : blocks_) {
+      if (p != nullptr) ta_heap_free(heap_, p, Layout());
+    }
+    ta_heap_destroy(heap_);
+  }
+
+  // Blocks of the first page: the pages after it hold as many or more.
+  size_t PerPage() const { return per_page_; }
+
+  // The index of the first block of each full page, in order.
+  std::vector<size_t> FirstOfEachFullPage() {
+    std::vector<size_t> first;
+    ta_page_t *last = nullptr;
+    for (size_t i = 0; i < blocks_.size(); i++) {
+      ta_page_t *page = PageOf(blocks_[i]);
+      if (page != last && (page->free_flags & TA_PAGE_FULL)) first.push_back(i);
+      last = page;
+    }
+    return first;
+  }
+  ta_page_t *Spill() { return &heap_->spill[cls_]; }
+  size_t Cap() const { return TA_SPILL_BYTES / ta_class_size(cls_); }
+
+  // Frees the block at index i (a full page's, the head being spent).
+  void FreeAt(size_t i) {
+    ta_heap_free(heap_, blocks_[i], Layout());
+    ASSERT_EQ(ta_heap_last_error(heap_), TA_OK);
+    blocks_[i] = nullptr;
+  }
+
+  ta_heap_t *heap_ = nullptr;
+  unsigned cls_ = 0;
+  size_t per_page_ = 0;
+  std::vector<void *> blocks_;
+};
+
+TEST_F(SpillTest, AFreeIntoAFullPageWhileTheHeadIsSpentServesTheNextAllocation) {
+  void *x = blocks_[0];
+  ta_page_t *page = PageOf(x);
+  ASSERT_TRUE(page->free_flags & TA_PAGE_FULL);
+  const uint32_t used = ta_page_used(page);
+  FreeAt(0);
+  EXPECT_EQ(Spill()->free, x);
+  EXPECT_TRUE(page->free_flags & TA_PAGE_FULL) << "the page stays full";
+  EXPECT_EQ(ta_page_used(page), used) << "and counts the block in use";
+  void *again = ta_heap_alloc(heap_, Layout());
+  EXPECT_EQ(again, x);
+  EXPECT_EQ(heap_->direct[cls_], Spill()) << "the spill serves on the fast path";
+  EXPECT_EQ(Spill()->free, nullptr);
+  blocks_[0] = again;
+}
+
+TEST_F(SpillTest, ASpilledBlockIsFreeForEveryCheck) {
+  const size_t i = FirstOfEachFullPage()[1];
+  void *x = blocks_[i];
+  FreeAt(i);
+  ASSERT_EQ(Spill()->free, x);
+  EXPECT_EQ(ta_usable_size(x), 0u);
+  EXPECT_FALSE(ta_heap_contains(heap_, x));
+  ta_heap_free(heap_, x, Layout());
+  EXPECT_EQ(ta_heap_last_error(heap_), TA_ERR_INVALID_POINTER) << "a double free";
+  ta_heap_t *other = ta_heap_new();
+  ASSERT_NE(other, nullptr);
+  ta_heap_free(other, x, Layout());
+  EXPECT_EQ(ta_heap_last_error(other), TA_ERR_INVALID_POINTER) << "also through another heap";
+  ta_heap_destroy(other);
+  EXPECT_EQ(ListLength(Spill()->free), 1u) << "held once";
+  ta_heap_stats_t stats;
+  ASSERT_EQ(ta_heap_stats(heap_, &stats), TA_OK);
+  EXPECT_EQ(stats.live_blocks, blocks_.size() - 1);
+  EXPECT_EQ(Spill()->free, nullptr) << "the walk gave it back to its page first";
+}
+
+TEST_F(SpillTest, HoldsAtMostItsBytesAndTheRestGoBackToTheirPages) {
+  ASSERT_GE(Cap(), 2u);
+  const std::vector<size_t> first = FirstOfEachFullPage();
+  const size_t pages = Cap() + 3;
+  ASSERT_GE(first.size(), pages);
+  for (size_t k = 0; k < pages; k++) FreeAt(first[k]);
+  EXPECT_EQ(ListLength(Spill()->free), Cap());
+  for (size_t k = 0; k < pages; k++) {
+    ta_page_t *page = PageOf(blocks_[first[k] + 1]);
+    EXPECT_EQ(!(page->free_flags & TA_PAGE_FULL), k >= Cap())
+        << "page " << k << ": in its queue again once the spill is full, not before";
+  }
+}
+
+TEST_F(SpillTest, ABulkFreeWithAPageToServeBypassesTheSpill) {
+  // The head has blocks again: frees into full pages go back to their pages.
+  FreeAt(blocks_.size() - 1);
+  for (size_t i = 0; i < 4 * PerPage(); i++) FreeAt(i);
+  EXPECT_EQ(Spill()->free, nullptr);
+}
+
+TEST_F(SpillTest, CollectGivesEverySpilledBlockBackAndEmptyPagesGo) {
+  FreeAt(0);
+  ASSERT_NE(Spill()->free, nullptr);
+  for (size_t i = 1; i < blocks_.size(); i++) FreeAt(i);
+  ta_heap_collect(heap_);
+  EXPECT_EQ(Spill()->free, nullptr);
+  EXPECT_NE(heap_->direct[cls_], Spill());
+  EXPECT_TRUE(ta_heap_is_empty(heap_)) << "no page kept by a spilled block";
+}
+
+TEST_F(SpillTest, AFreeThroughAnotherHeapStillBringsASpilledBlocksPageBack) {
+  // Block 0's page keeps one block in the spill and stays full and watched;
+  // a free of another of its blocks through a second heap must bring it back.
+  void *x = blocks_[0];
+  FreeAt(0);
+  ASSERT_EQ(Spill()->free, x);
+  ta_heap_t *other = ta_heap_new();
+  ASSERT_NE(other, nullptr);
+  ta_page_t *page = PageOf(blocks_[1]);
+  ta_heap_free(other, blocks_[1], Layout());
+  ASSERT_EQ(ta_heap_last_error(other), TA_OK);
+  blocks_[1] = nullptr;
+  ta_heap_destroy(other);
+  // The owner's next allocations take the spilled block, then the one freed
+  // remotely, whose page is back in its queue.
+  std::vector<void *> got;
+  for (int i = 0; i < 2; i++) got.push_back(ta_heap_alloc(heap_, Layout()));
+  EXPECT_FALSE(page->free_flags & TA_PAGE_FULL);
+  EXPECT_NE(got[0], got[1]);
+  for (void *p : got) {
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(PageOf(p), page);
+    blocks_.push_back(p);
+  }
+}
+
+}  // namespace
