@@ -32,9 +32,13 @@
 static ta_page_t empty_page;
 
 #define EMPTY_PAGES_4 &empty_page, &empty_page, &empty_page, &empty_page
-_Static_assert(TA_CLASS_COUNT == 32, "ta_no_heap lists one empty page per class");
-ta_heap_t ta_no_heap = {.direct = {EMPTY_PAGES_4, EMPTY_PAGES_4, EMPTY_PAGES_4, EMPTY_PAGES_4,
-                                   EMPTY_PAGES_4, EMPTY_PAGES_4, EMPTY_PAGES_4, EMPTY_PAGES_4}};
+#define EMPTY_PAGES_32                                                                      \
+  EMPTY_PAGES_4, EMPTY_PAGES_4, EMPTY_PAGES_4, EMPTY_PAGES_4, EMPTY_PAGES_4, EMPTY_PAGES_4, \
+      EMPTY_PAGES_4, EMPTY_PAGES_4
+_Static_assert(TA_CLASS_COUNT == 32 && TA_CLASS16_SLOTS == 65,
+               "ta_no_heap lists one empty page per class and per malloc size slot");
+ta_heap_t ta_no_heap = {.direct = {EMPTY_PAGES_32},
+                        .direct16 = {EMPTY_PAGES_32, EMPTY_PAGES_32, &empty_page}};
 
 /* ---- page queues ---- */
 
@@ -42,14 +46,22 @@ static ta_page_t *page_of_node(ta_list_node_t *node) {
   return TA_CONTAINER_OF(node, ta_page_t, queue_node);
 }
 
+/* Every write of direct goes here, which keeps direct16 the same. */
+static void set_direct(ta_heap_t *heap, unsigned cls, ta_page_t *page) {
+  heap->direct[cls] = page;
+  for (unsigned s = ta_class16_slot_start[cls]; s < ta_class16_slot_start[cls + 1]; s++) {
+    heap->direct16[s] = page;
+  }
+}
+
 static void queue_update_direct(ta_heap_t *heap, unsigned cls) {
   ta_list_node_t *head = heap->queues[cls].head;
-  heap->direct[cls] = head != NULL ? page_of_node(head) : &empty_page;
+  set_direct(heap, cls, head != NULL ? page_of_node(head) : &empty_page);
 }
 
 static void queue_push_front(ta_heap_t *heap, ta_page_t *page) {
   ta_list_push_front(&heap->queues[page->size_class], &page->queue_node);
-  heap->direct[page->size_class] = page;
+  set_direct(heap, page->size_class, page);
 }
 
 /* Takes the page off its class queue; a full page is on no list. */
@@ -92,7 +104,7 @@ static void page_unfull(ta_heap_t *heap, ta_page_t *page) {
     ta_list_replace(queue, &head->queue_node, &page->queue_node);
     ta_page_flags_set(head, TA_PAGE_FULL);
     ta_page_take_local(page);
-    heap->direct[cls] = page;
+    set_direct(heap, cls, page);
   } else {
     ta_list_push_back(queue, &page->queue_node);
   }
@@ -223,7 +235,7 @@ static ta_heap_t *heap_create(bool registered) {
   memset(heap, 0, sizeof(*heap));
   for (unsigned c = 0; c < TA_CLASS_COUNT; c++) {
     ta_list_init(&heap->queues[c]);
-    heap->direct[c] = &empty_page;
+    set_direct(heap, c, &empty_page);
     heap->spill[c].size_class = (uint8_t)c;
     heap->spill[c].block_size = (uint32_t)ta_class_size(c);
     heap->spill[c].used_word = spill_room(c);
@@ -464,7 +476,7 @@ TA_NOINLINE void *ta_heap_alloc_class_slow(ta_heap_t *heap, unsigned cls) {
    * fast path until it runs dry. */
   ta_page_t *spill = &heap->spill[cls];
   if (spill->free != NULL) {
-    heap->direct[cls] = spill;
+    set_direct(heap, cls, spill);
     return ta_heap_page_pop(spill);
   }
   if (heap->direct[cls] == spill) queue_update_direct(heap, cls);

@@ -18,6 +18,10 @@ struct ta_heap {
   /* The first page of each class queue, or an empty stand-in: the fast path
    * pops page->free without checking for NULL pages. */
   ta_page_t *direct[TA_CLASS_COUNT];
+  /* direct by malloc's size up to 1 KiB in 16-byte steps (the class of
+   * slot s is ta_small_class16_lookup[s]): ta_malloc loads its page with
+   * no class lookup in between. */
+  ta_page_t *direct16[TA_CLASS16_SLOTS];
   ta_list_t queues[TA_CLASS_COUNT]; /* pages that may have free blocks */
   ta_list_t free_segments[2];       /* small and medium segments with free pages */
   ta_list_t segments;               /* every segment of the heap */

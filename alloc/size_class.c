@@ -34,6 +34,11 @@ const uint8_t ta_small_class16_lookup[TA_SMALL_CLASS_LOOKUP_MAX / 16 + 1] = {
     14,
 };
 
+const uint8_t ta_class16_slot_start[TA_CLASS_COUNT + 1] = {
+    0,  2,  2,  3,  3,  4,  5,  6,  7,  9,  9,  17, 17, 33, 46, 65, 65,
+    65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
+};
+
 ta_page_kind_t ta_class_page_kind(unsigned cls) {
   size_t size = ta_class_size(cls);
   if (size <= ((size_t)1 << TA_SMALL_PAGE_SHIFT) / TA_MIN_BLOCKS_PER_PAGE) return TA_PAGE_SMALL;

@@ -60,6 +60,12 @@ static inline unsigned ta_size_to_class(size_t size) {
  * alignment); size <= TA_CLASS_MAX_SIZE. Above 1 KiB every class is such a
  * multiple. */
 extern const uint8_t ta_small_class16_lookup[TA_SMALL_CLASS_LOOKUP_MAX / 16 + 1];
+/* The slots of ta_small_class16_lookup that hold class c are
+ * [ta_class16_slot_start[c], ta_class16_slot_start[c + 1]): the first slot
+ * whose class is c or above (TA_SMALL_CLASS_LOOKUP_MAX / 16 + 1 past the
+ * table's classes). Empty for a class that is not a multiple of 16. */
+#define TA_CLASS16_SLOTS (TA_SMALL_CLASS_LOOKUP_MAX / 16 + 1)
+extern const uint8_t ta_class16_slot_start[TA_CLASS_COUNT + 1];
 static inline unsigned ta_size_to_class16(size_t size) {
   if (__builtin_expect(size <= TA_SMALL_CLASS_LOOKUP_MAX, 1)) {
     return ta_small_class16_lookup[(size + 15) / 16];

@@ -56,6 +56,18 @@ TEST(SizeClass, SizeToClass16MatchesSearchForEverySize) {
   }
 }
 
+// The slot ranges by class cover ta_small_class16_lookup exactly.
+TEST(SizeClass, Class16SlotRangesMatchTheLookup) {
+  EXPECT_EQ(ta_class16_slot_start[0], 0);
+  EXPECT_EQ(ta_class16_slot_start[TA_CLASS_COUNT], TA_CLASS16_SLOTS);
+  for (unsigned c = 0; c < TA_CLASS_COUNT; c++) {
+    ASSERT_LE(ta_class16_slot_start[c], ta_class16_slot_start[c + 1]) << "class " << c;
+    for (unsigned s = ta_class16_slot_start[c]; s < ta_class16_slot_start[c + 1]; s++) {
+      EXPECT_EQ(ta_small_class16_lookup[s], c) << "slot " << s;
+    }
+  }
+}
+
 // The share of a page (its area, less any segment header) that holds blocks.
 double PageUtilisation(unsigned cls, size_t area) {
   size_t size = ta_class_size(cls);
