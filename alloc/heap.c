@@ -462,10 +462,9 @@ static ta_page_t *heap_new_page(ta_heap_t *heap, unsigned cls) {
   return page;
 }
 
-TA_NOINLINE void *ta_heap_alloc_class_slow(ta_heap_t *heap, unsigned cls) {
-  /* Not at every class slow path: where each allocation finds its page dry
-   * (frees scattered over many pages), the clock would cost on every one. */
-  if (++heap->slow_allocs % TA_SLOW_ALLOCS_PER_UPKEEP == 0) heap_maintain(heap);
+/* The rest of ta_heap_alloc_class_slow; upkeep: its turn has come. */
+static TA_NOINLINE void *alloc_class_from_queue(ta_heap_t *heap, unsigned cls, bool upkeep) {
+  if (upkeep) heap_maintain(heap);
   /* Blocks freed through other heaps into full pages first: each brings its
    * page back to the head of its queue if the head is spent, so the walk
    * below finds it at once instead of first watching and flagging the head
@@ -508,6 +507,25 @@ TA_NOINLINE void *ta_heap_alloc_class_slow(ta_heap_t *heap, unsigned cls) {
     return NULL;
   }
   return ta_heap_page_pop(page);
+}
+
+TA_NOINLINE void *ta_heap_alloc_class_slow(ta_heap_t *heap, unsigned cls) {
+  /* Upkeep not at every class slow path: where each allocation finds its
+   * page dry (frees scattered over many pages), the clock would cost on
+   * every one. */
+  bool upkeep = ++heap->slow_allocs % TA_SLOW_ALLOCS_PER_UPKEEP == 0;
+  /* Most often the direct page's free has run dry while its local_free has
+   * blocks: a page of big blocks, freed and allocated in turn, gets here
+   * every few allocations (its carving stops once local_free always has a
+   * block). Then, with no upkeep due and nothing from other heaps, taking
+   * local_free is all there is to do. */
+  ta_page_t *page = heap->direct[cls];
+  if (TA_LIKELY(!upkeep && page->local_free != NULL &&
+                atomic_load_explicit(&heap->remote_blocks, memory_order_relaxed) == 0)) {
+    ta_page_take_local(page);
+    return ta_heap_page_pop(page);
+  }
+  return alloc_class_from_queue(heap, cls, upkeep);
 }
 
 TA_NOINLINE void *ta_heap_alloc_slow(ta_heap_t *heap, ta_layout_t layout) {
