@@ -141,6 +141,17 @@ static int32_t spill_room(unsigned cls) {
   return (int32_t)(TA_SPILL_BYTES / ta_class_size(cls)) - 1;
 }
 
+/* Whether class cls's spill takes a block freed into a full page: it has
+ * room, and it serves or will (the queue's first page is spent). Otherwise
+ * blocks a program frees in bulk go straight back to their pages. */
+static bool spill_takes(ta_heap_t *heap, unsigned cls) {
+  ta_page_t *spill = &heap->spill[cls];
+  if (spill->used_word < 0) return false;
+  if (heap->direct[cls] == spill) return true;
+  ta_list_node_t *first = heap->queues[cls].head;
+  return first != NULL && ta_page_is_spent(page_of_node(first));
+}
+
 /* Moves the block just freed onto a full page (the top of its local_free)
  * to the spill, where it stays counted in use on the page, which stays full
  * and watched (every full page is), so that frees through other heaps still
@@ -315,9 +326,15 @@ void ta_heap_take_remote(ta_heap_t *heap) {
     } else {
       ta_page_push_free(page, block); /* already marked free by the remote claim */
       page->used_word--;
-      /* Not to the spill: the remote free took the page's watch away, so
-       * the page goes back to its queue. */
-      page_after_free(heap, segment, page);
+      /* The remote free took the full page's watch away: the block goes to
+       * the spill only if the page can be watched again (no other block
+       * came in meanwhile), else the page goes back to its queue. */
+      if (page->free_flags == TA_PAGE_FULL && ta_page_used(page) != 0 &&
+          spill_takes(heap, page->size_class) && ta_page_watch_if_spent(page)) {
+        spill_push(&heap->spill[page->size_class], page);
+      } else {
+        page_after_free(heap, segment, page);
+      }
     }
     block = next;
   }
@@ -669,15 +686,9 @@ static TA_NOINLINE void page_after_free_checked(ta_heap_t *heap, ta_segment_t *s
     free_invalid(heap, TA_ERR_INVALID_POINTER, block);
     return;
   }
-  /* A spill not serving yet starts to once the queue has nothing else to
-   * serve (its first page spent): blocks a program frees in bulk go straight
-   * back to their pages. */
-  unsigned cls = page->size_class;
-  ta_page_t *spill = &heap->spill[cls];
-  ta_list_node_t *first = heap->queues[cls].head;
-  if (page->free_flags == TA_PAGE_FULL && ta_page_used(page) != 0 && spill->used_word >= 0 &&
-      first != NULL && ta_page_is_spent(page_of_node(first))) {
-    spill_push(spill, page);
+  if (page->free_flags == TA_PAGE_FULL && ta_page_used(page) != 0 &&
+      spill_takes(heap, page->size_class)) {
+    spill_push(&heap->spill[page->size_class], page);
     return;
   }
   page_after_free(heap, segment, page);

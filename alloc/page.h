@@ -70,9 +70,10 @@ uint32_t ta_page_collect_remote(ta_page_t *page);
  * Returns whether page->free has a block (then the page is not watched). */
 bool ta_page_refill_or_watch(ta_page_t *page);
 
-/* For a page with no free and no local block, whose owner is about to take
- * it off its queue as full in favour of another page: when nothing is left
- * to carve and it has no holes, watches its remote list as
+/* For a page whose owner is about to keep it off its queue as full: one
+ * with no free and no local block, taken off in favour of another page, or
+ * a full page whose one local block is about to go to a spill. When nothing
+ * is left to carve and it has no holes, watches its remote list as
  * ta_page_refill_or_watch does and returns true. False, the page left as it
  * is: it has blocks to refill (carving, holes, remote frees), which the
  * allocation slow path takes. The cheap half of ta_page_refill_or_watch, for

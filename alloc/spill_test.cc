@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <set>
 #include <vector>
 
 #include "alloc/heap.h"
@@ -148,30 +149,59 @@ TEST_F(SpillTest, CollectGivesEverySpilledBlockBackAndEmptyPagesGo) {
   EXPECT_TRUE(ta_heap_is_empty(heap_)) << "no page kept by a spilled block";
 }
 
-TEST_F(SpillTest, AFreeThroughAnotherHeapStillBringsASpilledBlocksPageBack) {
-  // Block 0's page keeps one block in the spill and stays full and watched;
-  // a free of another of its blocks through a second heap must bring it back.
+TEST_F(SpillTest, FreesThroughAnotherHeapIntoAFullPageAreNeverStranded) {
+  // Block 0 goes to the spill; its page stays full and watched. Blocks of
+  // that page freed through a second heap, one after another, each reach
+  // the owner (through the spill too, once the page is watched again) and
+  // serve its next allocation.
   void *x = blocks_[0];
   FreeAt(0);
   ASSERT_EQ(Spill()->free, x);
+  ta_page_t *page = PageOf(x);
   ta_heap_t *other = ta_heap_new();
   ASSERT_NE(other, nullptr);
-  ta_page_t *page = PageOf(blocks_[1]);
-  ta_heap_free(other, blocks_[1], Layout());
-  ASSERT_EQ(ta_heap_last_error(other), TA_OK);
-  blocks_[1] = nullptr;
+  std::set<void *> want = {x};
+  for (size_t i = 1; i <= 3; i++) {
+    void *y = blocks_[i];
+    ASSERT_EQ(PageOf(y), page);
+    ta_heap_free(other, y, Layout());
+    ASSERT_EQ(ta_heap_last_error(other), TA_OK);
+    blocks_[i] = nullptr;
+    want.insert(y);
+  }
   ta_heap_destroy(other);
-  // The owner's next allocations take the spilled block, then the one freed
-  // remotely, whose page is back in its queue.
-  std::vector<void *> got;
-  for (int i = 0; i < 2; i++) got.push_back(ta_heap_alloc(heap_, Layout()));
-  EXPECT_FALSE(page->free_flags & TA_PAGE_FULL);
-  EXPECT_NE(got[0], got[1]);
-  for (void *p : got) {
+  std::set<void *> got;
+  for (size_t i = 0; i < want.size(); i++) {
+    void *p = ta_heap_alloc(heap_, Layout());
     ASSERT_NE(p, nullptr);
-    EXPECT_EQ(PageOf(p), page);
+    got.insert(p);
     blocks_.push_back(p);
   }
+  EXPECT_EQ(got, want) << "the spilled block and every block freed remotely, before any other";
+}
+
+TEST_F(SpillTest, ABlockFreedThroughAnotherHeapJoinsTheSpillOnceItsPageIsWatchedAgain) {
+  // The spill serves (its block taken back): then each remote free into
+  // the full page of that block hands its block to the owner, which
+  // watches the page again and spills the block; the page never leaves its
+  // full state and each block serves the next allocation.
+  void *x = blocks_[0];
+  FreeAt(0);
+  ASSERT_EQ(ta_heap_alloc(heap_, Layout()), x);
+  blocks_[0] = x;
+  ASSERT_EQ(heap_->direct[cls_], Spill());
+  ta_page_t *page = PageOf(x);
+  ta_heap_t *other = ta_heap_new();
+  ASSERT_NE(other, nullptr);
+  for (size_t i = 1; i <= 3; i++) {
+    void *y = blocks_[i];
+    ta_heap_free(other, y, Layout());
+    ASSERT_EQ(ta_heap_last_error(other), TA_OK);
+    EXPECT_EQ(ta_heap_alloc(heap_, Layout()), y) << "round " << i;
+    EXPECT_TRUE(page->free_flags & TA_PAGE_FULL) << "round " << i;
+    EXPECT_EQ(atomic_load(&page->remote_free), TA_REMOTE_WATCHED) << "round " << i;
+  }
+  ta_heap_destroy(other);
 }
 
 }  // namespace
