@@ -94,6 +94,7 @@ static void page_unfull(ta_heap_t *heap, ta_page_t *page) {
   unsigned cls = page->size_class;
   ta_list_t *queue = &heap->queues[cls];
   ta_page_flags_clear(page, TA_PAGE_FULL);
+  ta_page_unwatch(page);
   page->quiet_used = UINT32_MAX; /* back in use: quiet only from the next upkeep */
   /* The queue's head, not the direct page, which may be the class's spill. */
   ta_page_t *head = queue->head != NULL ? page_of_node(queue->head) : NULL;
@@ -308,10 +309,11 @@ ta_error_t ta_heap_last_error(const ta_heap_t *heap) {
 /* ---- allocation ---- */
 
 
-/* Takes the blocks that other heaps freed into watched pages (one per page,
- * see ta_page_refill_or_watch) and frees them here: each brings its full
- * page back to its queue, or frees its huge block. The cost is in the pages
- * that got a block back, not in the number of full pages. */
+/* Takes the blocks that other heaps freed into watched pages (see
+ * ta_page_refill_or_watch) and frees them here: each goes to its class's
+ * spill or brings its full page back to its queue, or frees its huge
+ * block. The cost is in the blocks that came back, not in the number of
+ * full pages. */
 void ta_heap_take_remote(ta_heap_t *heap) {
   if (atomic_load_explicit(&heap->remote_blocks, memory_order_relaxed) == 0) return;
   ta_block_t *block =
@@ -326,9 +328,9 @@ void ta_heap_take_remote(ta_heap_t *heap) {
     } else {
       ta_page_push_free(page, block); /* already marked free by the remote claim */
       page->used_word--;
-      /* The remote free took the full page's watch away: the block goes to
-       * the spill only if the page can be watched again (no other block
-       * came in meanwhile), else the page goes back to its queue. */
+      /* A full page stays watched until its owner takes the watch off (so
+       * this is one load); the block goes to the spill only if the page is
+       * watched, else the page goes back to its queue. */
       if (page->free_flags == TA_PAGE_FULL && ta_page_used(page) != 0 &&
           spill_takes(heap, page->size_class) && ta_page_watch_if_spent(page)) {
         spill_push(&heap->spill[page->size_class], page);
@@ -583,9 +585,10 @@ static void free_invalid(ta_heap_t *heap, ta_error_t err, const void *ptr) {
 
 /* Hands a block to its owner heap: a lock-free push onto the page's remote
  * list, or, when the page is watched (full, its owner waiting for a block to
- * come back), onto the owner's remote_blocks, which clears the watch: later
- * blocks go onto the page, which is back in its queue by the time the owner
- * needs them. */
+ * come back), onto the owner's remote_blocks, leaving the watch for the
+ * owner to take off when it brings the page back to its queue (one atomic
+ * here, and none for the owner when it keeps the page full and the block in
+ * its spill). */
 static void free_remote(ta_segment_t *segment, ta_page_t *page, ta_block_t *block) {
   /* Once the block is pushed, its owner may collect it and give the segment
    * away, so nothing in it may be read after the push. The owner heap itself
@@ -594,11 +597,6 @@ static void free_remote(ta_segment_t *segment, ta_page_t *page, ta_block_t *bloc
   uintptr_t head = atomic_load_explicit(&page->remote_free, memory_order_relaxed);
   for (;;) {
     if (head & TA_REMOTE_WATCHED) {
-      if (!atomic_compare_exchange_weak_explicit(&page->remote_free, &head,
-                                                 head & ~TA_REMOTE_WATCHED,
-                                                 memory_order_relaxed, memory_order_relaxed)) {
-        continue;
-      }
       /* The block keeps the page in use until the owner takes it. */
       uintptr_t top = atomic_load_explicit(&owner->remote_blocks, memory_order_relaxed);
       do {

@@ -46,9 +46,9 @@ struct ta_heap {
   uint32_t slow_allocs; /* counts class slow paths, to look at the clock now and then */
   struct ta_heap *next_abandoned; /* in the pool of abandoned thread heaps */
   /* Blocks freed through other heaps into watched (full) pages, a stack of
-   * ta_block_t: one per page at a time, so the owner finds the pages that
-   * have room again without looking at every full page. On a cache line of its
-   * own: other threads write it. */
+   * ta_block_t, so the owner finds the pages that have room again without
+   * looking at every full page. On a cache line of its own: other threads
+   * write it. */
   TA_ALIGNAS(TA_CACHE_LINE) TA_ATOMIC(uintptr_t) remote_blocks;
   /* Set by a free through another heap onto a page that is not watched:
    * some page may have been emptied by remote frees, so the next sweep

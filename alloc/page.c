@@ -260,7 +260,10 @@ bool ta_block_list_holds(const ta_block_t *list, const ta_block_t *block) {
 /* Sets the watch on an empty remote list; true also if it is already set.
  * False: remote frees came in. */
 static bool page_watch(ta_page_t *page) {
-  uintptr_t seen = 0;
+  /* A load first: a watched page has no other writer than its owner. */
+  uintptr_t seen = atomic_load_explicit(&page->remote_free, memory_order_relaxed);
+  if (seen == TA_REMOTE_WATCHED) return true;
+  if (seen != 0) return false;
   return atomic_compare_exchange_strong_explicit(&page->remote_free, &seen, TA_REMOTE_WATCHED,
                                                  memory_order_acq_rel, memory_order_relaxed) ||
          seen == TA_REMOTE_WATCHED;
@@ -271,6 +274,14 @@ bool ta_page_refill_or_watch(ta_page_t *page) {
     if (ta_page_refill(page)) return true;
     if (page_watch(page)) return false;
     /* Blocks came in since the refill looked: take them. */
+  }
+}
+
+void ta_page_unwatch(ta_page_t *page) {
+  /* While the watch is set, remote frees go to the owner's remote_blocks and
+   * leave remote_free alone: a store suffices. */
+  if (atomic_load_explicit(&page->remote_free, memory_order_relaxed) == TA_REMOTE_WATCHED) {
+    atomic_store_explicit(&page->remote_free, 0, memory_order_release);
   }
 }
 

@@ -80,6 +80,11 @@ bool ta_page_refill_or_watch(ta_page_t *page);
  * the free path. */
 bool ta_page_watch_if_spent(ta_page_t *page);
 
+/* Takes the watch off a full page that its owner brings back to its queue
+ * (a no-op on a page not watched): later remote frees go onto its list
+ * again, not to the owner's remote_blocks. Owner only. */
+void ta_page_unwatch(ta_page_t *page);
+
 /* Whether the page has nothing to hand out without its owner's slow path:
  * no block to take, carve or collect, no holes. Reads only, for a guess:
  * blocks freed through other heaps may arrive at any time. */

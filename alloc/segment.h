@@ -109,8 +109,10 @@ typedef struct ta_page {
   bool holes_looked;
   uint8_t block_shift;
   uint32_t quiet_used;
-  /* Blocks freed through other heaps, a stack of ta_block_t; its low bit is
-   * TA_REMOTE_WATCHED while the page is full and waits for its first one. */
+  /* Blocks freed through other heaps, a stack of ta_block_t; exactly
+   * TA_REMOTE_WATCHED (an empty stack) while the page is full and off its
+   * queue: remote frees then go to the owner's remote_blocks, and only the
+   * owner writes this until it takes the watch off (ta_page_unwatch). */
   TA_ALIGNAS(TA_CACHE_LINE) TA_ATOMIC(uintptr_t) remote_free;
   /* A free page: the carved bytes of its last use, whose blocks are still
    * on its lists for the next take by the same class; 0 if none. Owner

@@ -204,4 +204,34 @@ TEST_F(SpillTest, ABlockFreedThroughAnotherHeapJoinsTheSpillOnceItsPageIsWatched
   ta_heap_destroy(other);
 }
 
+TEST_F(SpillTest, RemoteFreesIntoAWatchedPageReachTheOwnerUntilItTakesTheWatchOff) {
+  ta_page_t *page = PageOf(blocks_[0]);
+  ASSERT_TRUE(page->free_flags & TA_PAGE_FULL);
+  ASSERT_EQ(atomic_load(&page->remote_free), TA_REMOTE_WATCHED) << "every full page is watched";
+  ta_heap_t *other = ta_heap_new();
+  ASSERT_NE(other, nullptr);
+  for (size_t i = 0; i < 3; i++) {
+    ta_heap_free(other, blocks_[i], Layout());
+    ASSERT_EQ(ta_heap_last_error(other), TA_OK);
+    blocks_[i] = nullptr;
+  }
+  EXPECT_EQ(atomic_load(&page->remote_free), TA_REMOTE_WATCHED) << "the watch stays";
+  EXPECT_EQ(ListLength(reinterpret_cast<const ta_block_t *>(atomic_load(&heap_->remote_blocks))),
+            3u)
+      << "each block went to the owner";
+  // Collect takes them (into the spill, the page still full), then gives the
+  // spill back, which brings the page back to its queue and takes the watch
+  // off: the next remote free goes onto the page's own list.
+  ta_heap_collect(heap_);
+  EXPECT_EQ(atomic_load(&heap_->remote_blocks), 0u);
+  EXPECT_FALSE(page->free_flags & TA_PAGE_FULL);
+  EXPECT_EQ(atomic_load(&page->remote_free), 0u);
+  ta_heap_free(other, blocks_[3], Layout());
+  ASSERT_EQ(ta_heap_last_error(other), TA_OK);
+  EXPECT_EQ(ta_remote_list(atomic_load(&page->remote_free)), blocks_[3]);
+  EXPECT_EQ(atomic_load(&heap_->remote_blocks), 0u);
+  blocks_[3] = nullptr;
+  ta_heap_destroy(other);
+}
+
 }  // namespace
