@@ -127,7 +127,11 @@ static void page_retire(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page)
  * or freed into a full page (brought back to its queue). */
 static void page_after_free(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page) {
   if (ta_page_used(page) == 0) {
-    if (heap->direct[page->size_class] != page) page_retire(heap, segment, page);
+    /* The first page of its queue stays, ready to serve, also while the
+     * class's spill serves in its place (a full page is never first). */
+    if (heap->queues[page->size_class].head != &page->queue_node) {
+      page_retire(heap, segment, page);
+    }
   } else if (page->free_flags & TA_PAGE_FULL) {
     page_unfull(heap, page);
   }
@@ -166,23 +170,53 @@ static void spill_push(ta_page_t *spill, ta_page_t *page) {
   spill->used_word--;
 }
 
+/* Gives the blocks of class cls's spill back to their pages. */
+static void spill_flush_class(ta_heap_t *heap, unsigned cls) {
+  ta_page_t *spill = &heap->spill[cls];
+  if (heap->direct[cls] == spill) queue_update_direct(heap, cls);
+  ta_block_t *block = spill->free;
+  spill->free = NULL;
+  spill->used_word = spill_room(cls);
+  while (block != NULL) {
+    ta_block_t *next = block->next;
+    ta_segment_t *segment = ta_segment_of(block);
+    ta_page_t *page = ta_segment_page_of(segment, block);
+    ta_page_push_free(page, block); /* still marked free */
+    page->used_word--;
+    page_after_free(heap, segment, page);
+    block = next;
+  }
+}
+
 void ta_heap_spill_flush(ta_heap_t *heap) {
-  for (unsigned cls = 0; cls < TA_CLASS_COUNT; cls++) {
+  for (unsigned cls = 0; cls < TA_CLASS_COUNT; cls++) spill_flush_class(heap, cls);
+}
+
+/* After a free (its block on top of local_free) on any path but the fast
+ * one's spill push: a full page that stays in use gives the block to its
+ * class's spill if that takes it (the page is watched: every full page is).
+ * If not, the spill will not serve soon (it is full, or the queue has a
+ * page to serve), so the pages its blocks hold go back to their queues
+ * now, else a program that then frees everything would keep them. The
+ * block is held out meanwhile, so that its page stays in use. */
+static void page_after_free_or_spill(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page) {
+  if (page->free_flags == TA_PAGE_FULL && ta_page_used(page) != 0) {
+    unsigned cls = page->size_class;
     ta_page_t *spill = &heap->spill[cls];
-    if (heap->direct[cls] == spill) queue_update_direct(heap, cls);
-    ta_block_t *block = spill->free;
-    spill->free = NULL;
-    spill->used_word = spill_room(cls);
-    while (block != NULL) {
-      ta_block_t *next = block->next;
-      ta_segment_t *segment = ta_segment_of(block);
-      ta_page_t *page = ta_segment_page_of(segment, block);
-      ta_page_push_free(page, block); /* still marked free */
+    if (spill_takes(heap, cls)) {
+      spill_push(spill, page);
+      return;
+    }
+    if (spill->free != NULL) {
+      ta_block_t *block = page->local_free;
+      page->local_free = block->next;
+      page->used_word++;
+      spill_flush_class(heap, cls);
+      ta_page_push_free(page, block);
       page->used_word--;
-      page_after_free(heap, segment, page);
-      block = next;
     }
   }
+  page_after_free(heap, segment, page);
 }
 
 /* ---- heap lifecycle ---- */
@@ -328,15 +362,9 @@ void ta_heap_take_remote(ta_heap_t *heap) {
     } else {
       ta_page_push_free(page, block); /* already marked free by the remote claim */
       page->used_word--;
-      /* A full page stays watched until its owner takes the watch off (so
-       * this is one load); the block goes to the spill only if the page is
-       * watched, else the page goes back to its queue. */
-      if (page->free_flags == TA_PAGE_FULL && ta_page_used(page) != 0 &&
-          spill_takes(heap, page->size_class) && ta_page_watch_if_spent(page)) {
-        spill_push(&heap->spill[page->size_class], page);
-      } else {
-        page_after_free(heap, segment, page);
-      }
+      /* A full page stays watched until its owner takes the watch off, so
+       * the block may go to the spill. */
+      page_after_free_or_spill(heap, segment, page);
     }
     block = next;
   }
@@ -684,12 +712,7 @@ static TA_NOINLINE void page_after_free_checked(ta_heap_t *heap, ta_segment_t *s
     free_invalid(heap, TA_ERR_INVALID_POINTER, block);
     return;
   }
-  if (page->free_flags == TA_PAGE_FULL && ta_page_used(page) != 0 &&
-      spill_takes(heap, page->size_class)) {
-    spill_push(&heap->spill[page->size_class], page);
-    return;
-  }
-  page_after_free(heap, segment, page);
+  page_after_free_or_spill(heap, segment, page);
 }
 
 /* After a local free (the block on top of local_free) left the page empty,

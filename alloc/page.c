@@ -97,7 +97,8 @@ uint32_t ta_page_collect_remote(ta_page_t *page) {
   if (atomic_load_explicit(&page->remote_free, memory_order_relaxed) <= TA_REMOTE_WATCHED) {
     return 0;
   }
-  /* Clears the watch too: a page being refilled is in its class queue. */
+  /* Leaves remote_free empty: a page being refilled is in its class queue,
+   * so not watched. */
   ta_block_t *list = ta_remote_list(
       atomic_exchange_explicit(&page->remote_free, 0, memory_order_acquire));
   uint32_t count = 0;

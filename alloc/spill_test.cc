@@ -118,17 +118,21 @@ TEST_F(SpillTest, ASpilledBlockIsFreeForEveryCheck) {
   EXPECT_EQ(Spill()->free, nullptr) << "the walk gave it back to its page first";
 }
 
-TEST_F(SpillTest, HoldsAtMostItsBytesAndTheRestGoBackToTheirPages) {
+TEST_F(SpillTest, HoldsAtMostItsBytesThenGivesThemAllBack) {
   ASSERT_GE(Cap(), 2u);
   const std::vector<size_t> first = FirstOfEachFullPage();
-  const size_t pages = Cap() + 3;
-  ASSERT_GE(first.size(), pages);
-  for (size_t k = 0; k < pages; k++) FreeAt(first[k]);
+  ASSERT_GE(first.size(), Cap() + 1);
+  for (size_t k = 0; k < Cap(); k++) FreeAt(first[k]);
   EXPECT_EQ(ListLength(Spill()->free), Cap());
-  for (size_t k = 0; k < pages; k++) {
-    ta_page_t *page = PageOf(blocks_[first[k] + 1]);
-    EXPECT_EQ(!(page->free_flags & TA_PAGE_FULL), k >= Cap())
-        << "page " << k << ": in its queue again once the spill is full, not before";
+  for (size_t k = 0; k < Cap(); k++) {
+    EXPECT_TRUE(PageOf(blocks_[first[k] + 1])->free_flags & TA_PAGE_FULL) << "page " << k;
+  }
+  // One more, which it has no room for: it will not serve soon, so every
+  // page it held goes back to its queue, with the one just freed into.
+  FreeAt(first[Cap()]);
+  EXPECT_EQ(Spill()->free, nullptr);
+  for (size_t k = 0; k <= Cap(); k++) {
+    EXPECT_FALSE(PageOf(blocks_[first[k] + 1])->free_flags & TA_PAGE_FULL) << "page " << k;
   }
 }
 
@@ -180,11 +184,11 @@ TEST_F(SpillTest, FreesThroughAnotherHeapIntoAFullPageAreNeverStranded) {
   EXPECT_EQ(got, want) << "the spilled block and every block freed remotely, before any other";
 }
 
-TEST_F(SpillTest, ABlockFreedThroughAnotherHeapJoinsTheSpillOnceItsPageIsWatchedAgain) {
+TEST_F(SpillTest, ABlockFreedThroughAnotherHeapJoinsTheSpillWhileItsPageStaysWatched) {
   // The spill serves (its block taken back): then each remote free into
-  // the full page of that block hands its block to the owner, which
-  // watches the page again and spills the block; the page never leaves its
-  // full state and each block serves the next allocation.
+  // the full page of that block hands its block to the owner, which spills
+  // it; the page never leaves its full state and stays watched, and each
+  // block serves the next allocation.
   void *x = blocks_[0];
   FreeAt(0);
   ASSERT_EQ(ta_heap_alloc(heap_, Layout()), x);
@@ -232,6 +236,41 @@ TEST_F(SpillTest, RemoteFreesIntoAWatchedPageReachTheOwnerUntilItTakesTheWatchOf
   EXPECT_EQ(atomic_load(&heap_->remote_blocks), 0u);
   blocks_[3] = nullptr;
   ta_heap_destroy(other);
+}
+
+TEST_F(SpillTest, AFreeTheSpillDoesNotTakeGivesItsBlocksBackSoABulkFreeKeepsNoPage) {
+  // Blocks spilled from several full pages while the head was spent; then
+  // the head gets a block back, and the program frees everything. The first
+  // free into a full page that the spill no longer takes gives its blocks
+  // back, so each page can empty and go.
+  const std::vector<size_t> first = FirstOfEachFullPage();
+  ASSERT_GE(first.size(), Cap() + 1);
+  for (size_t k = 0; k < Cap(); k++) FreeAt(first[k]);
+  ASSERT_EQ(ListLength(Spill()->free), Cap());
+  FreeAt(blocks_.size() - 1);  // the head's: no longer spent
+  FreeAt(first[Cap()]);
+  EXPECT_EQ(Spill()->free, nullptr) << "given back at the first free it did not take";
+  for (size_t k = 0; k < Cap(); k++) {
+    EXPECT_FALSE(PageOf(blocks_[first[k] + 1])->free_flags & TA_PAGE_FULL) << "page " << k;
+  }
+  for (size_t i = 0; i < blocks_.size(); i++) {
+    if (blocks_[i] != nullptr) FreeAt(i);
+  }
+  EXPECT_EQ(Spill()->free, nullptr);
+}
+
+TEST_F(SpillTest, MallocsSizeSlotsFollowDirectOntoTheSpillAndOff) {
+  // direct16 follows direct onto the spill and off it.
+  const size_t slot = (kSize + 15) / 16;
+  void *x = blocks_[0];
+  FreeAt(0);
+  ASSERT_EQ(ta_heap_alloc(heap_, Layout()), x);
+  blocks_[0] = x;
+  ASSERT_EQ(heap_->direct[cls_], Spill());
+  EXPECT_EQ(heap_->direct16[slot], Spill());
+  ta_heap_collect(heap_);
+  EXPECT_EQ(heap_->direct16[slot], heap_->direct[cls_]);
+  EXPECT_NE(heap_->direct16[slot], Spill());
 }
 
 }  // namespace
