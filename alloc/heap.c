@@ -140,10 +140,13 @@ static void page_after_free(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *p
 /* ---- spills (ta_heap_t.spill) ---- */
 
 /* What a spill of class cls may still take, less one, when it holds
- * nothing: its used_word then (-1 for a class whose blocks are too big for
- * one). */
+ * nothing: its used_word then. -1 (no spill) for a class with room for
+ * fewer than TA_SPILL_MIN_BLOCKS: a spill of one or two big blocks
+ * overflows at almost every free and gives back what it just took. */
+#define TA_SPILL_MIN_BLOCKS 4
 static int32_t spill_room(unsigned cls) {
-  return (int32_t)(TA_SPILL_BYTES / ta_class_size(cls)) - 1;
+  size_t blocks = TA_SPILL_BYTES / ta_class_size(cls);
+  return blocks >= TA_SPILL_MIN_BLOCKS ? (int32_t)blocks - 1 : -1;
 }
 
 /* Whether class cls's spill takes a block freed into a full page: it has
