@@ -165,9 +165,7 @@ static bool spill_takes(ta_heap_t *heap, unsigned cls) {
  * and watched (every full page is), so that frees through other heaps still
  * bring it back. */
 static void spill_push(ta_page_t *spill, ta_page_t *page) {
-  ta_block_t *block = page->local_free;
-  page->local_free = block->next;
-  page->used_word++;
+  ta_block_t *block = ta_page_unfree_local(page);
   block->next = spill->free;
   spill->free = block;
   spill->used_word--;
@@ -184,8 +182,7 @@ static void spill_flush_class(ta_heap_t *heap, unsigned cls) {
     ta_block_t *next = block->next;
     ta_segment_t *segment = ta_segment_of(block);
     ta_page_t *page = ta_segment_page_of(segment, block);
-    ta_page_push_free(page, block); /* still marked free */
-    page->used_word--;
+    ta_page_free_local(page, block); /* still marked free */
     page_after_free(heap, segment, page);
     block = next;
   }
@@ -211,12 +208,9 @@ static void page_after_free_or_spill(ta_heap_t *heap, ta_segment_t *segment, ta_
       return;
     }
     if (spill->free != NULL) {
-      ta_block_t *block = page->local_free;
-      page->local_free = block->next;
-      page->used_word++;
+      ta_block_t *block = ta_page_unfree_local(page);
       spill_flush_class(heap, cls);
-      ta_page_push_free(page, block);
-      page->used_word--;
+      ta_page_free_local(page, block);
     }
   }
   page_after_free(heap, segment, page);
@@ -285,8 +279,6 @@ static ta_heap_t *heap_create(bool registered) {
   for (unsigned c = 0; c < TA_CLASS_COUNT; c++) {
     ta_list_init(&heap->queues[c]);
     set_direct(heap, c, &empty_page);
-    heap->spill[c].size_class = (uint8_t)c;
-    heap->spill[c].block_size = (uint32_t)ta_class_size(c);
     heap->spill[c].used_word = spill_room(c);
   }
   ta_list_init(&heap->free_segments[0]);
@@ -363,8 +355,7 @@ void ta_heap_take_remote(ta_heap_t *heap) {
     if (segment->kind == TA_PAGE_HUGE) {
       ta_segment_free(heap, segment);
     } else {
-      ta_page_push_free(page, block); /* already marked free by the remote claim */
-      page->used_word--;
+      ta_page_free_local(page, block); /* already marked free by the remote claim */
       /* A full page stays watched until its owner takes the watch off, so
        * the block may go to the spill. */
       page_after_free_or_spill(heap, segment, page);
@@ -708,9 +699,7 @@ static TA_NOINLINE void page_after_free_checked(ta_heap_t *heap, ta_segment_t *s
       ta_page_block_in_hole(page, page->local_free)) {
     /* A block purged while free carries no free mark: freed again, it got
      * this far. Undone before anything else sees it. */
-    ta_block_t *block = page->local_free;
-    page->local_free = block->next;
-    page->used_word++;
+    ta_block_t *block = ta_page_unfree_local(page);
     block->free_mark = 0; /* as the purge left it: the hole's refill claims it from 0 */
     free_invalid(heap, TA_ERR_INVALID_POINTER, block);
     return;
@@ -727,8 +716,8 @@ static TA_NOINLINE void page_after_free_checked(ta_heap_t *heap, ta_segment_t *s
 TA_NOINLINE void ta_heap_page_after_free(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page) {
   ta_page_t *spill = &heap->spill[page->size_class];
   if (TA_LIKELY(page->free_flags == TA_PAGE_FULL && heap->direct[page->size_class] == spill &&
-                spill->used_word >= 0 && page->used_word != -1 - TA_PAGE_NOTICE_OFFSET)) {
-    spill_push(spill, page); /* full, not emptied by this free */
+                spill->used_word >= 0 && ta_page_used(page) != 0)) {
+    spill_push(spill, page);
     return;
   }
   page_after_free_checked(heap, segment, page);

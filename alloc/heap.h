@@ -25,16 +25,16 @@ struct ta_heap {
   ta_list_t queues[TA_CLASS_COUNT]; /* pages that may have free blocks */
   ta_list_t free_segments[2];       /* small and medium segments with free pages */
   ta_list_t segments;               /* every segment of the heap */
-  /* Per class, blocks freed locally into full pages, which stay full and
-   * count them in use: a stand-in page (not in any segment) whose free list
-   * the fast path pops once it is the class's direct page, and whose
-   * used_word is how many more blocks it may take, less one (each pop gives
-   * one back). A free that lands on
-   * a cold full page then moves no page in or out of its queue (see
-   * ta_heap_page_after_free). Only while the spill serves, or the queue's
-   * first page is spent, so that blocks of a program that frees in bulk go
-   * straight back to their pages; at most TA_SPILL_BYTES per class, given
-   * back to their pages at every upkeep, collect and walk of the heap. */
+  /* Per class, blocks freed into full pages, which stay full and count
+   * them in use: a stand-in page (not in any segment) of which only free
+   * and used_word are used. The fast path pops its free list once it is the
+   * class's direct page; used_word is how many more blocks it may take,
+   * less one (each pop gives one back). A free that lands on a cold full
+   * page then moves no page in or out of its queue (see
+   * ta_heap_page_after_free). It fills only while it serves or the queue's
+   * first page is spent, at most TA_SPILL_BYTES; its blocks go back to
+   * their pages at the first free into a full page it does not take, and
+   * at every upkeep, collect and walk of the heap. */
   ta_page_t spill[TA_CLASS_COUNT];
   ta_error_t last_error;
   uintptr_t free_mark_secret; /* ta_block_free_mark(NULL): saves the free path a multiply */

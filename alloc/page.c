@@ -261,13 +261,13 @@ bool ta_block_list_holds(const ta_block_t *list, const ta_block_t *block) {
 /* Sets the watch on an empty remote list; true also if it is already set.
  * False: remote frees came in. */
 static bool page_watch(ta_page_t *page) {
-  /* A load first: a watched page has no other writer than its owner. */
+  /* A load first: a watched page has no other writer than its owner, the
+   * caller, so a failed swap below saw a remote free, never the watch. */
   uintptr_t seen = atomic_load_explicit(&page->remote_free, memory_order_relaxed);
   if (seen == TA_REMOTE_WATCHED) return true;
   if (seen != 0) return false;
   return atomic_compare_exchange_strong_explicit(&page->remote_free, &seen, TA_REMOTE_WATCHED,
-                                                 memory_order_acq_rel, memory_order_relaxed) ||
-         seen == TA_REMOTE_WATCHED;
+                                                 memory_order_acq_rel, memory_order_relaxed);
 }
 
 bool ta_page_refill_or_watch(ta_page_t *page) {

@@ -45,6 +45,22 @@ static inline void ta_page_push_free(ta_page_t *page, ta_block_t *block) {
   page->local_free = block;
 }
 
+/* A block of the page, already marked free, freed by its owner off the
+ * fast path: onto local_free, one fewer in use. */
+static inline void ta_page_free_local(ta_page_t *page, ta_block_t *block) {
+  ta_page_push_free(page, block);
+  page->used_word--;
+}
+
+/* Undoes ta_page_free_local for the block on top of local_free (the one just
+ * freed), which it returns: counted in use again, on no list. */
+static inline ta_block_t *ta_page_unfree_local(ta_page_t *page) {
+  ta_block_t *block = page->local_free;
+  page->local_free = block->next;
+  page->used_word++;
+  return block;
+}
+
 /* When free has run dry, makes local_free the free list: no walk, and no
  * look at remote_free, which sits on another cache line. Whether free now
  * has a block. */
@@ -70,10 +86,9 @@ uint32_t ta_page_collect_remote(ta_page_t *page);
  * Returns whether page->free has a block (then the page is not watched). */
 bool ta_page_refill_or_watch(ta_page_t *page);
 
-/* For a page whose owner is about to keep it off its queue as full: one
- * with no free and no local block, taken off in favour of another page, or
- * a full page whose one local block is about to go to a spill. When nothing
- * is left to carve and it has no holes, watches its remote list as
+/* For a page with no free and no local block, whose owner is about to take
+ * it off its queue as full in favour of another page: when nothing is left
+ * to carve and it has no holes, watches its remote list as
  * ta_page_refill_or_watch does and returns true. False, the page left as it
  * is: it has blocks to refill (carving, holes, remote frees), which the
  * allocation slow path takes. The cheap half of ta_page_refill_or_watch, for
