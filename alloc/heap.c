@@ -35,10 +35,11 @@ static ta_page_t empty_page;
 #define EMPTY_PAGES_32                                                                      \
   EMPTY_PAGES_4, EMPTY_PAGES_4, EMPTY_PAGES_4, EMPTY_PAGES_4, EMPTY_PAGES_4, EMPTY_PAGES_4, \
       EMPTY_PAGES_4, EMPTY_PAGES_4
-_Static_assert(TA_CLASS_COUNT == 32 && TA_CLASS16_SLOTS == 65,
-               "ta_no_heap lists one empty page per class and per malloc size slot");
+_Static_assert(TA_CLASS_COUNT == 32 && TA_CLASS16_SLOTS == 65 && TA_CLASS8_SLOTS == 65,
+               "ta_no_heap lists one empty page per class and per size slot");
 ta_heap_t ta_no_heap = {.direct = {EMPTY_PAGES_32},
-                        .direct16 = {EMPTY_PAGES_32, EMPTY_PAGES_32, &empty_page}};
+                        .direct16 = {EMPTY_PAGES_32, EMPTY_PAGES_32, &empty_page},
+                        .direct8 = {EMPTY_PAGES_32, EMPTY_PAGES_32, &empty_page}};
 
 /* ---- page queues ---- */
 
@@ -46,9 +47,13 @@ static ta_page_t *page_of_node(ta_list_node_t *node) {
   return TA_CONTAINER_OF(node, ta_page_t, queue_node);
 }
 
-/* Every write of direct goes here, which keeps direct16 the same. */
+/* Every write of direct goes here, which keeps direct8 and direct16 the
+ * same. */
 static void set_direct(ta_heap_t *heap, unsigned cls, ta_page_t *page) {
   heap->direct[cls] = page;
+  for (unsigned s = ta_class8_slot_start[cls]; s < ta_class8_slot_start[cls + 1]; s++) {
+    heap->direct8[s] = page;
+  }
   for (unsigned s = ta_class16_slot_start[cls]; s < ta_class16_slot_start[cls + 1]; s++) {
     heap->direct16[s] = page;
   }

@@ -22,6 +22,11 @@ struct ta_heap {
    * slot s is ta_small_class16_lookup[s]): ta_malloc loads its page with
    * no class lookup in between. */
   ta_page_t *direct16[TA_CLASS16_SLOTS];
+  /* direct by size up to TA_CLASS8_MAX in 8-byte steps (the class of slot
+   * s is ta_small_class_lookup[s]): the same for ta_heap_alloc with an
+   * alignment every class has. Not up to 1 KiB: the bigger classes span
+   * many slots, and keeping those up to date cost more than it saved. */
+  ta_page_t *direct8[TA_CLASS8_SLOTS];
   ta_list_t queues[TA_CLASS_COUNT]; /* pages that may have free blocks */
   ta_list_t free_segments[2];       /* small and medium segments with free pages */
   ta_list_t segments;               /* every segment of the heap */

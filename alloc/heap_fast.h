@@ -58,6 +58,14 @@ static inline void *ta_heap_alloc_class(ta_heap_t *heap, unsigned cls) {
 
 /* ta_heap_alloc on a heap that is not NULL. */
 static inline void *ta_heap_alloc_inline(ta_heap_t *heap, ta_layout_t layout) {
+  /* Small, with an alignment every class has: the page straight from the
+   * size, no class lookup. */
+  if (TA_LIKELY(layout.size <= TA_CLASS8_MAX && ta_align_is_basic(layout.align))) {
+    size_t slot = (layout.size + 7) / 8;
+    ta_page_t *page = heap->direct8[slot];
+    if (TA_LIKELY(page->free != NULL)) return ta_heap_page_pop(page);
+    return ta_heap_alloc_class_slow(heap, ta_small_class_lookup[slot]);
+  }
   /* A class size whose blocks all have the alignment. */
   if (TA_LIKELY(layout.size <= TA_CLASS_MAX_SIZE)) {
     unsigned cls = ta_size_to_class(layout.size);

@@ -23,6 +23,11 @@ const uint8_t ta_small_class_lookup[TA_SMALL_CLASS_LOOKUP_MAX / 8 + 1] = {
     14,
 };
 
+const uint8_t ta_class8_slot_start[TA_CLASS_COUNT + 1] = {
+    0,  3,  4,  5,  6,  7,  9,  11, 13, 17, 24, 33, 46, 65, 65, 65, 65,
+    65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
+};
+
 /* The class of sizes 16i-15..16i among those whose size is a multiple of 16
  * (malloc's alignment) is ta_small_class16_lookup[i]; size_class_test checks
  * it against a search too. */

@@ -34,6 +34,13 @@ typedef enum ta_page_kind {
 
 extern const uint32_t ta_class_size_table[TA_CLASS_COUNT];
 extern const uint8_t ta_small_class_lookup[TA_SMALL_CLASS_LOOKUP_MAX / 8 + 1];
+/* The first TA_CLASS8_SLOTS slots of ta_small_class_lookup (sizes up to
+ * TA_CLASS8_MAX), and the slots among them that hold class c:
+ * [ta_class8_slot_start[c], ta_class8_slot_start[c + 1]) (TA_CLASS8_SLOTS
+ * past them). */
+#define TA_CLASS8_MAX 512
+#define TA_CLASS8_SLOTS (TA_CLASS8_MAX / 8 + 1)
+extern const uint8_t ta_class8_slot_start[TA_CLASS_COUNT + 1];
 
 /* For sizes above TA_SMALL_CLASS_LOOKUP_MAX: a leading-zero count and one
  * comparison. Above 1 KiB the classes are 2^k and the one below it (about

@@ -56,6 +56,19 @@ TEST(SizeClass, SizeToClass16MatchesSearchForEverySize) {
   }
 }
 
+// The slot ranges by class cover the first TA_CLASS8_SLOTS slots of
+// ta_small_class_lookup exactly.
+TEST(SizeClass, Class8SlotRangesMatchTheLookup) {
+  EXPECT_EQ(ta_class8_slot_start[0], 0);
+  EXPECT_EQ(ta_class8_slot_start[TA_CLASS_COUNT], TA_CLASS8_SLOTS);
+  for (unsigned c = 0; c < TA_CLASS_COUNT; c++) {
+    ASSERT_LE(ta_class8_slot_start[c], ta_class8_slot_start[c + 1]) << "class " << c;
+    for (unsigned s = ta_class8_slot_start[c]; s < ta_class8_slot_start[c + 1]; s++) {
+      EXPECT_EQ(ta_small_class_lookup[s], c) << "slot " << s;
+    }
+  }
+}
+
 // The slot ranges by class cover ta_small_class16_lookup exactly.
 TEST(SizeClass, Class16SlotRangesMatchTheLookup) {
   EXPECT_EQ(ta_class16_slot_start[0], 0);

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "alloc/heap.h"
@@ -271,6 +272,53 @@ TEST_F(SpillTest, MallocsSizeSlotsFollowDirectOntoTheSpillAndOff) {
   ta_heap_collect(heap_);
   EXPECT_EQ(heap_->direct16[slot], heap_->direct[cls_]);
   EXPECT_NE(heap_->direct16[slot], Spill());
+}
+
+// Every size slot of direct8 and direct16 names its class's direct page.
+void ExpectSizeSlotsMatchDirect(const ta_heap_t *heap) {
+  for (size_t s = 0; s < TA_CLASS8_SLOTS; s++) {
+    ASSERT_EQ(heap->direct8[s], heap->direct[ta_small_class_lookup[s]]) << "8-byte slot " << s;
+  }
+  for (size_t s = 0; s < TA_CLASS16_SLOTS; s++) {
+    ASSERT_EQ(heap->direct16[s], heap->direct[ta_small_class16_lookup[s]]) << "16-byte slot " << s;
+  }
+}
+
+TEST(SizeSlots, FollowDirectThroughFullPagesAndTheSpill) {
+  ta_heap_t *heap = ta_heap_new();
+  ASSERT_NE(heap, nullptr);
+  ExpectSizeSlotsMatchDirect(heap);
+  // Each size up to TA_CLASS8_MAX past its class's first page, so that the
+  // queue has a full page and a spent head; then a free into the full page,
+  // which makes the spill the direct page at the next allocation, and a
+  // free of everything.
+  std::vector<std::pair<void *, ta_layout_t>> live;
+  for (size_t size = 8; size <= TA_CLASS8_MAX; size += 8) {
+    ta_layout_t layout = {size, 8};
+    void *first = ta_heap_alloc(heap, layout);
+    ASSERT_NE(first, nullptr);
+    live.push_back({first, layout});
+    while (PageOf(live.back().first) == PageOf(first) ||
+           !ta_page_is_spent(heap->direct[ta_size_to_class(size)])) {
+      void *p = ta_heap_alloc(heap, layout);
+      ASSERT_NE(p, nullptr);
+      live.push_back({p, layout});
+    }
+    ExpectSizeSlotsMatchDirect(heap);
+    ta_heap_free(heap, first, layout);
+    ASSERT_EQ(ta_heap_last_error(heap), TA_OK);
+    live.front().first = ta_heap_alloc(heap, layout);
+    ASSERT_EQ(live.front().first, first);
+    unsigned cls = ta_size_to_class(size);
+    ASSERT_EQ(heap->direct[cls], &heap->spill[cls]) << "size " << size;
+    ExpectSizeSlotsMatchDirect(heap);
+    for (auto &entry : live) ta_heap_free(heap, entry.first, entry.second);
+    live.clear();
+    ExpectSizeSlotsMatchDirect(heap);
+  }
+  ta_heap_collect(heap);
+  ExpectSizeSlotsMatchDirect(heap);
+  ta_heap_destroy(heap);
 }
 
 }  // namespace
