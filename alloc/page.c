@@ -29,15 +29,8 @@ static uint8_t hole_shift_for(const ta_segment_t *segment) {
 }
 
 void ta_page_set_block_size(ta_page_t *page, uint32_t block_size) {
-  unsigned shift = (unsigned)__builtin_ctz(block_size);
-  uint64_t odd = block_size >> shift;
-  /* Newton's iteration: odd * odd = 1 mod 8 (3 bits), and each step doubles
-   * the bits that are right: 6, 12, 24, 48, 96. */
-  uint64_t inverse = odd;
-  for (int i = 0; i < 5; i++) inverse *= 2 - odd * inverse;
   page->block_size = block_size;
-  page->block_shift = (uint8_t)shift;
-  page->inverse = inverse;
+  page->block_reciprocal = UINT64_MAX / block_size + 1; /* ceil(2^64 / block_size) */
 }
 
 void ta_page_init(ta_segment_t *segment, ta_page_t *page, unsigned cls) {

@@ -9,6 +9,10 @@
 #include "alloc/segment_map.h"
 #include "tinyalloc/sysinfo.h"
 
+_Static_assert(TA_SMALL_PAGE_SHIFT <= TA_PAGE_INDEX_SHIFT &&
+                   TA_MEDIUM_PAGE_SHIFT <= TA_PAGE_INDEX_SHIFT,
+               "ta_segment_page_at scales page offsets up, never down");
+
 static size_t header_size_for(void) {
   size_t align = ta_sysinfo()->page_size;
   if (align < TA_SEGMENT_HEADER_ALIGN) align = TA_SEGMENT_HEADER_ALIGN;
@@ -40,6 +44,13 @@ void ta_segment_init(ta_segment_t *segment, struct ta_heap *heap, ta_page_kind_t
     default:
       segment->page_shift = TA_ONE_PAGE_SHIFT;
       break;
+  }
+  /* One page: every address finds pages[0] (mask 0, as cleared). */
+  if (segment->page_shift < TA_ONE_PAGE_SHIFT) {
+    segment->page_index_mask =
+        (uint32_t)(TA_SEGMENT_MASK & ~(((size_t)1 << segment->page_shift) - 1));
+    segment->page_index_scale = (uint64_t)sizeof(ta_page_t)
+                                << (TA_PAGE_INDEX_SHIFT - segment->page_shift);
   }
   segment->page_count = (kind == TA_PAGE_SMALL || kind == TA_PAGE_MEDIUM)
                             ? (uint32_t)(TA_SEGMENT_SIZE >> segment->page_shift)

@@ -79,9 +79,8 @@ typedef struct ta_page {
   ta_block_t *free;       /* the owner allocates from it */
   ta_block_t *local_free; /* the owner frees onto it (see ta_page_push_free) */
   uint8_t *area;          /* first block */
-  /* The inverse modulo 2^64 of block_size's odd part, whose power of two is
-   * 1 << block_shift: see ta_page_is_block_start. */
-  uint64_t inverse;
+  /* ceil(2^64 / block_size): see ta_page_is_block_start. */
+  uint64_t block_reciprocal;
   /* Blocks handed out and not yet collected back, less one, and less
    * TA_PAGE_NOTICE_OFFSET while free_flags is not 0 (ta_page_used undoes
    * both): the local free's decrement alone then says, by going negative,
@@ -89,12 +88,10 @@ typedef struct ta_page {
    * test and no second load. */
   int32_t used_word;
   uint32_t block_size;
-  /* Bytes of the area carved into blocks so far (lazily), and the same in
-   * blocks (for the free paths' one test): the bound of a valid block
-   * offset. Atomic because frees through other heaps read them while the
-   * owner may be carving more. */
+  /* Bytes of the area carved into blocks so far (lazily): the bound of a
+   * valid block offset. Atomic because frees through other heaps read it
+   * while the owner may be carving more. */
   TA_ATOMIC(uint32_t) carved_bytes;
-  TA_ATOMIC(uint32_t) carved_blocks;
   uint32_t carve_limit;   /* bytes of the whole blocks that fit the page */
   uint8_t size_class;
   bool in_use;     /* serving a class (or a huge block) */
@@ -107,7 +104,6 @@ typedef struct ta_page {
   /* What the heap's upkeep saw of the page last time: its blocks in use,
    * and whether it has looked for holes since they last changed. */
   bool holes_looked;
-  uint8_t block_shift;
   uint32_t quiet_used;
   /* Blocks freed through other heaps, a stack of ta_block_t; exactly
    * TA_REMOTE_WATCHED (an empty stack) while the page is full and off its
@@ -161,6 +157,13 @@ typedef struct ta_segment {
   struct ta_heap *heap;
   ta_page_kind_t kind;
   uint32_t page_shift;
+  /* The offset of a page's descriptor from pages[0] is
+   * ((addr & page_index_mask) * page_index_scale) >> TA_PAGE_INDEX_SHIFT for
+   * an address addr in the first chunk: no shift by a variable, which would
+   * tie up the register the free fast path keeps the layout's alignment in
+   * (see ta_segment_page_at). */
+  uint32_t page_index_mask;
+  uint64_t page_index_scale;
   uint32_t page_count;
   uint32_t pages_in_use;
   uint64_t free_pages; /* bit i: page i is free */
@@ -232,8 +235,11 @@ static inline ta_page_t *ta_segment_page_of(ta_segment_t *segment, const void *p
 /* The page of a pointer into the segment's first chunk, from the pointer's
  * low bits alone: also for the wrapped addresses of the free fast path (see
  * ta_segment_of_wrapped), whose offset from the segment is out of range. */
+#define TA_PAGE_INDEX_SHIFT TA_MEDIUM_PAGE_SHIFT
 static inline ta_page_t *ta_segment_page_at(ta_segment_t *segment, uintptr_t addr) {
-  return &segment->pages[(addr & TA_SEGMENT_MASK) >> segment->page_shift];
+  uint64_t offset = ((uint64_t)(addr & segment->page_index_mask) * segment->page_index_scale) >>
+                    TA_PAGE_INDEX_SHIFT;
+  return (ta_page_t *)((uintptr_t)segment->pages + offset);
 }
 
 /* Bytes of the page's area (page size less any header in it). */
@@ -295,27 +301,24 @@ static inline uint32_t ta_page_carved_bytes(const ta_page_t *page) {
 /* bytes: whole blocks of the page's class (or 0, before it has one). */
 static inline void ta_page_set_carved_bytes(ta_page_t *page, uint32_t bytes) {
   atomic_store_explicit(&page->carved_bytes, bytes, memory_order_relaxed);
-  atomic_store_explicit(&page->carved_blocks, bytes == 0 ? 0 : bytes / page->block_size,
-                        memory_order_relaxed);
 }
 
-/* Sets inverse and block_shift for blocks of block_size bytes. */
+/* Sets block_size and block_reciprocal; block_size > 1. */
 void ta_page_set_block_size(ta_page_t *page, uint32_t block_size);
 
 /* Whether addr is the start of a block carved in the page: the one test of a
- * block pointer, for both free paths and ta_usable_size. With the block size
- * d = o << k (o odd) and off = addr - area (a pointer before the area wraps
- * to a huge offset): multiplying by o's inverse maps the multiples q * d
- * (q < 2^(64-k)) to q << k, and is one-to-one on 64-bit words, so after a
- * rotation by k (which sends any non-zero low bit to the top) a result below
- * the carved block count comes from exactly the offsets 0, d, ..., (n-1)d.
- * One multiply, one rotation, one comparison; free and huge pages carve no
- * blocks, so every test on them fails. */
+ * block pointer, for both free paths and ta_usable_size. With d the block
+ * size and n = addr - area (a pointer before the area wraps to a huge
+ * offset, which the bound refuses): n below the carved bytes, so below
+ * 2^32, is a multiple of d exactly when n * ceil(2^64 / d), modulo 2^64, is
+ * below ceil(2^64 / d) (Lemire, Kaser and Kurz, "Faster remainder by direct
+ * computation", 2019). A comparison, a multiply and a comparison, and no
+ * shift by a variable; free and huge pages carve no bytes, so every test on
+ * them fails. */
 static inline bool ta_page_is_block_start(const ta_page_t *page, uintptr_t addr) {
-  uint64_t q = (uint64_t)(addr - (uintptr_t)page->area) * page->inverse;
-  unsigned k = page->block_shift;
-  q = (q >> k) | (q << ((64 - k) & 63));
-  return q < atomic_load_explicit(&page->carved_blocks, memory_order_relaxed);
+  uint64_t n = (uint64_t)(addr - (uintptr_t)page->area);
+  if (n >= atomic_load_explicit(&page->carved_bytes, memory_order_relaxed)) return false;
+  return n * page->block_reciprocal < page->block_reciprocal;
 }
 
 #ifdef __cplusplus
