@@ -176,6 +176,22 @@ static void spill_push(ta_page_t *spill, ta_page_t *page) {
   spill->used_word--;
 }
 
+/* For a block freed through another heap into a full page of this heap
+ * (ta_heap_take_remote): what the local free's spill push does (see
+ * ta_heap_page_after_free), without pushing the block onto its page and
+ * taking it off again. Whether the spill took it. */
+static bool spill_takes_remote(ta_heap_t *heap, ta_page_t *page, ta_block_t *block) {
+  ta_page_t *spill = &heap->spill[page->size_class];
+  if (page->free_flags != TA_PAGE_FULL || heap->direct[page->size_class] != spill ||
+      spill->used_word < 0 || ta_page_used(page) <= 1) {
+    return false;
+  }
+  block->next = spill->free;
+  spill->free = block;
+  spill->used_word--;
+  return true;
+}
+
 /* Gives the blocks of class cls's spill back to their pages. */
 static void spill_flush_class(ta_heap_t *heap, unsigned cls) {
   ta_page_t *spill = &heap->spill[cls];
@@ -355,8 +371,15 @@ void ta_heap_take_remote(ta_heap_t *heap) {
   while (block != NULL) {
     ta_block_t *next = block->next;
     heap->remote_blocks_taken++;
-    ta_segment_t *segment = ta_segment_lookup(block);
+    /* The block passed every check when it was freed: its chunk's map bit
+     * alone finds its segment, but for a huge block aligned past a chunk. */
+    ta_segment_t *segment = ta_segment_map_is_segment((uintptr_t)block) ? ta_segment_of(block)
+                                                                        : ta_segment_lookup(block);
     ta_page_t *page = ta_segment_page_of(segment, block);
+    if (segment->kind != TA_PAGE_HUGE && spill_takes_remote(heap, page, block)) {
+      block = next;
+      continue;
+    }
     if (segment->kind == TA_PAGE_HUGE) {
       ta_segment_free(heap, segment);
     } else {
