@@ -5,13 +5,8 @@
 
 #include "alloc/atomic.h"
 
-static TA_ATOMIC(ta_test_hook_t) test_hook;
+TA_ATOMIC(ta_test_hook_t) ta_test_hook_current;
 
 void ta_test_hook_set(ta_test_hook_t hook) {
-  atomic_store_explicit(&test_hook, hook, memory_order_release);
-}
-
-void ta_test_hook_run(ta_test_event_t event) {
-  ta_test_hook_t hook = atomic_load_explicit(&test_hook, memory_order_acquire);
-  if (hook != NULL) hook(event);
+  atomic_store_explicit(&ta_test_hook_current, hook, memory_order_release);
 }
