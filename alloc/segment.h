@@ -87,12 +87,14 @@ typedef struct ta_page {
    * that the page needs a look after it (emptied, full, holes), with one
    * test and no second load. */
   int32_t used_word;
-  uint32_t block_size;
+  uint32_t carve_limit; /* bytes of the whole blocks that fit the page */
+  /* 64-bit: the free fast path compares it with the layout's size straight
+   * from memory, with no load to widen it first. */
+  uint64_t block_size;
   /* Bytes of the area carved into blocks so far (lazily): the bound of a
    * valid block offset. Atomic because frees through other heaps read it
    * while the owner may be carving more. */
   TA_ATOMIC(uint32_t) carved_bytes;
-  uint32_t carve_limit;   /* bytes of the whole blocks that fit the page */
   uint8_t size_class;
   bool in_use;     /* serving a class (or a huge block) */
   /* TA_PAGE_* bits: any of them sends a local free to the slow path after
