@@ -56,29 +56,25 @@ TEST(SizeClass, SizeToClass16MatchesSearchForEverySize) {
   }
 }
 
-// The slot ranges by class cover the first TA_CLASS8_SLOTS slots of
-// ta_small_class_lookup exactly.
-TEST(SizeClass, Class8SlotRangesMatchTheLookup) {
-  EXPECT_EQ(ta_class8_slot_start[0], 0);
-  EXPECT_EQ(ta_class8_slot_start[TA_CLASS_COUNT], TA_CLASS8_SLOTS);
+// The slot ranges by class, starts[c] to starts[c + 1], cover the first
+// `slots` entries of lookup exactly.
+void ExpectSlotRangesMatch(const uint8_t *starts, const uint8_t *lookup, unsigned slots) {
+  EXPECT_EQ(starts[0], 0);
+  EXPECT_EQ(starts[TA_CLASS_COUNT], slots);
   for (unsigned c = 0; c < TA_CLASS_COUNT; c++) {
-    ASSERT_LE(ta_class8_slot_start[c], ta_class8_slot_start[c + 1]) << "class " << c;
-    for (unsigned s = ta_class8_slot_start[c]; s < ta_class8_slot_start[c + 1]; s++) {
-      EXPECT_EQ(ta_small_class_lookup[s], c) << "slot " << s;
+    ASSERT_LE(starts[c], starts[c + 1]) << "class " << c;
+    for (unsigned s = starts[c]; s < starts[c + 1]; s++) {
+      EXPECT_EQ(lookup[s], c) << "slot " << s;
     }
   }
 }
 
-// The slot ranges by class cover ta_small_class16_lookup exactly.
+TEST(SizeClass, Class8SlotRangesMatchTheLookup) {
+  ExpectSlotRangesMatch(ta_class8_slot_start, ta_small_class_lookup, TA_CLASS8_SLOTS);
+}
+
 TEST(SizeClass, Class16SlotRangesMatchTheLookup) {
-  EXPECT_EQ(ta_class16_slot_start[0], 0);
-  EXPECT_EQ(ta_class16_slot_start[TA_CLASS_COUNT], TA_CLASS16_SLOTS);
-  for (unsigned c = 0; c < TA_CLASS_COUNT; c++) {
-    ASSERT_LE(ta_class16_slot_start[c], ta_class16_slot_start[c + 1]) << "class " << c;
-    for (unsigned s = ta_class16_slot_start[c]; s < ta_class16_slot_start[c + 1]; s++) {
-      EXPECT_EQ(ta_small_class16_lookup[s], c) << "slot " << s;
-    }
-  }
+  ExpectSlotRangesMatch(ta_class16_slot_start, ta_small_class16_lookup, TA_CLASS16_SLOTS);
 }
 
 // The share of a page (its area, less any segment header) that holds blocks.
