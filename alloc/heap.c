@@ -165,31 +165,35 @@ static bool spill_takes(ta_heap_t *heap, unsigned cls) {
   return first != NULL && ta_page_is_spent(page_of_node(first));
 }
 
-/* Moves the block just freed onto a full page (the top of its local_free)
- * to the spill, where it stays counted in use on the page, which stays full
- * and watched (every full page is), so that frees through other heaps still
- * bring it back. */
-static void spill_push(ta_page_t *spill, ta_page_t *page) {
-  ta_block_t *block = ta_page_unfree_local(page);
+/* Puts a block freed into a full page in the spill, where it stays counted
+ * in use on the page, which stays full and watched (every full page is), so
+ * that frees through other heaps still bring it back. */
+static void spill_add(ta_page_t *spill, ta_block_t *block) {
   block->next = spill->free;
   spill->free = block;
   spill->used_word--;
 }
 
-/* For a block freed through another heap into a full page of this heap
- * (ta_heap_take_remote): what the local free's spill push does (see
- * ta_heap_page_after_free), without pushing the block onto its page and
- * taking it off again. Whether the spill took it. */
-static bool spill_takes_remote(ta_heap_t *heap, ta_page_t *page, ta_block_t *block) {
+/* Moves the block just freed onto a full page (the top of its local_free)
+ * to the spill. */
+static void spill_push(ta_page_t *spill, ta_page_t *page) {
+  spill_add(spill, ta_page_unfree_local(page));
+}
+
+/* The spill that takes a block freed into the page at once, or NULL: the
+ * page is full (and nothing else), the class's spill serves and has room,
+ * and the block is not the page's last in use, which its count then is
+ * not at last_used (0 once the block is off the count, 1 before). The
+ * common case of a free into a cold full page, for the local and the remote
+ * free alike; page_after_free_or_spill handles the rest. */
+static inline ta_page_t *spill_serving(ta_heap_t *heap, const ta_page_t *page,
+                                       uint32_t last_used) {
   ta_page_t *spill = &heap->spill[page->size_class];
-  if (page->free_flags != TA_PAGE_FULL || heap->direct[page->size_class] != spill ||
-      spill->used_word < 0 || ta_page_used(page) <= 1) {
-    return false;
+  if (page->free_flags == TA_PAGE_FULL && heap->direct[page->size_class] == spill &&
+      spill->used_word >= 0 && ta_page_used(page) != last_used) {
+    return spill;
   }
-  block->next = spill->free;
-  spill->free = block;
-  spill->used_word--;
-  return true;
+  return NULL;
 }
 
 /* Gives the blocks of class cls's spill back to their pages. */
@@ -375,18 +379,20 @@ void ta_heap_take_remote(ta_heap_t *heap) {
      * alone finds its segment, but for a huge block aligned past a chunk. */
     ta_segment_t *segment = ta_segment_map_is_segment((uintptr_t)block) ? ta_segment_of(block)
                                                                         : ta_segment_lookup(block);
-    ta_page_t *page = ta_segment_page_of(segment, block);
-    if (segment->kind != TA_PAGE_HUGE && spill_takes_remote(heap, page, block)) {
-      block = next;
-      continue;
-    }
     if (segment->kind == TA_PAGE_HUGE) {
       ta_segment_free(heap, segment);
     } else {
-      ta_page_free_local(page, block); /* already marked free by the remote claim */
       /* A full page stays watched until its owner takes the watch off, so
-       * the block may go to the spill. */
-      page_after_free_or_spill(heap, segment, page);
+       * the block may go to the spill: straight there in the common case,
+       * not pushed onto its page and taken off again. */
+      ta_page_t *page = ta_segment_page_of(segment, block);
+      ta_page_t *spill = spill_serving(heap, page, 1);
+      if (spill != NULL) {
+        spill_add(spill, block);
+      } else {
+        ta_page_free_local(page, block); /* already marked free by the remote claim */
+        page_after_free_or_spill(heap, segment, page);
+      }
     }
     block = next;
   }
@@ -742,9 +748,8 @@ static TA_NOINLINE void page_after_free_checked(ta_heap_t *heap, ta_segment_t *s
  * or out of its queue, and the next allocation pops the block on the fast
  * path. */
 TA_NOINLINE void ta_heap_page_after_free(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page) {
-  ta_page_t *spill = &heap->spill[page->size_class];
-  if (TA_LIKELY(page->free_flags == TA_PAGE_FULL && heap->direct[page->size_class] == spill &&
-                spill->used_word >= 0 && ta_page_used(page) != 0)) {
+  ta_page_t *spill = spill_serving(heap, page, 0);
+  if (TA_LIKELY(spill != NULL)) {
     spill_push(spill, page);
     return;
   }
