@@ -327,6 +327,7 @@ static void heap_release(ta_heap_t *heap) {
   while ((node = heap->segments.head) != NULL) {
     ta_segment_free(heap, TA_CONTAINER_OF(node, ta_segment_t, heap_node));
   }
+  ta_huge_cache_release_front(&heap->huge_front);
   if (!heap_cache_put(heap)) ta_mem_unmap(heap, heap_bytes());
 }
 
@@ -729,6 +730,13 @@ bool ta_heap_block_is_free(ta_heap_t *heap, ta_page_t *page, const ta_block_t *b
 /* The rest of ta_heap_page_after_free. */
 static TA_NOINLINE void page_after_free_checked(ta_heap_t *heap, ta_segment_t *segment,
                                                 ta_page_t *page) {
+  if (TA_UNLIKELY(segment->kind == TA_PAGE_HUGE)) {
+    /* Its one block, freed on the fast path: marked free, off local_free
+     * again, and the segment goes. */
+    ta_page_unfree_local(page);
+    ta_segment_free(heap, segment);
+    return;
+  }
   if (TA_UNLIKELY(page->free_flags & TA_PAGE_HOLES) &&
       ta_page_block_in_hole(page, page->local_free)) {
     /* A block purged while free carries no free mark: freed again, it got
@@ -829,6 +837,10 @@ TA_NOINLINE void ta_heap_free_remote(ta_heap_t *heap, ta_segment_t *segment, ta_
     heap = NULL; /* a thread without a heap: see ta_free_without_heap */
   } else if (TA_UNLIKELY(heap == NULL)) {
     ta_report(NULL, "ta_heap_free", TA_ERR_INVALID_ARGUMENT, block);
+    return;
+  }
+  if (TA_UNLIKELY(segment->kind == TA_PAGE_HUGE)) {
+    free_huge(heap, segment, block, (ta_layout_t){0, 1});
     return;
   }
   free_other_heaps_block(heap, segment, ta_segment_page_of(segment, block), block);

@@ -49,6 +49,7 @@ struct ta_heap {
   /* When the next sweep of the pages is due (ta_clock_ms time). */
   uint64_t next_sweep_ms;
   uint32_t slow_allocs; /* counts class slow paths, to look at the clock now and then */
+  uint32_t huge_front;  /* its front in the huge cache (ta_huge_cache_put_front) */
   struct ta_heap *next_abandoned; /* in the pool of abandoned thread heaps */
   /* Blocks freed through other heaps into watched (full) pages, a stack of
    * ta_block_t, so the owner finds the pages that have room again without

@@ -78,12 +78,13 @@ static inline void *ta_heap_alloc_inline(ta_heap_t *heap, ta_layout_t layout) {
 
 /* ta_heap_free (a NULL heap takes the remote branch: a live segment always
  * has a heap, so the owner test fails before heap is read). The fast path: a
- * block of a small/medium/large page, freed at its start with a plausible
- * layout; then, if this heap owns it and its mark shows no sign of a double
- * free, a push, and if another heap owns it, the remote free, without
- * checking all that again. Anything else (NULL, foreign or interior
- * pointers, over-aligned or huge blocks, suspected double frees) goes to
- * the slow path, which checks everything. */
+ * block freed at its start with a plausible layout; then, if this heap owns
+ * it and its mark shows no sign of a double free, a push, and if another
+ * heap owns it, the remote free, without checking all that again (a huge
+ * block's push is undone by ta_heap_page_after_free, which frees its
+ * segment). Anything else (NULL, foreign or interior pointers, blocks
+ * aligned past a chunk, suspected double frees) goes to the slow path,
+ * which checks everything. */
 static inline void ta_heap_free_inline(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
   uintptr_t addr = (uintptr_t)ptr;
   size_t align = layout.align;
@@ -93,8 +94,8 @@ static inline void ta_heap_free_inline(ta_heap_t *heap, void *ptr, ta_layout_t l
     ta_page_t *page = ta_segment_page_at(segment, addr);
     ta_block_t *block = (ta_block_t *)ptr;
     /* The map marks only live segments, whose header needs no cookie check
-     * here. Free and huge pages carve no bytes, so the block test also rules
-     * them out. */
+     * here. Free pages and freed huge blocks carve no bytes, so the block
+     * test also rules them out. */
     if (TA_LIKELY(ta_page_is_block_start(page, addr) && layout.size <= page->block_size)) {
       /* heap is read only once the owner test has passed (it may be NULL). */
       if (TA_LIKELY(segment->heap == heap && block->free_mark != (heap->free_mark_secret ^ addr))) {

@@ -294,8 +294,10 @@ size_t ta_segment_purged_free_bytes(const ta_segment_t *segment);
 /* Clears the segment's marks in the segment map, before its memory goes away. */
 void ta_segment_unmap(ta_segment_t *segment);
 
-/* Huge pages carve no bytes: every offset test on them fails and sends the
- * caller to the huge-block checks. */
+/* A huge page carves 1 byte while its block is live, so that a free of the
+ * block start passes the fast path's block test (any other offset fails),
+ * and none once it is freed. Every other use checks the segment's kind
+ * first. */
 static inline uint32_t ta_page_carved_bytes(const ta_page_t *page) {
   return atomic_load_explicit(&page->carved_bytes, memory_order_relaxed);
 }
@@ -315,8 +317,8 @@ void ta_page_set_block_size(ta_page_t *page, uint32_t block_size);
  * 2^32, is a multiple of d exactly when n * ceil(2^64 / d), modulo 2^64, is
  * below ceil(2^64 / d) (Lemire, Kaser and Kurz, "Faster remainder by direct
  * computation", 2019). A comparison, a multiply and a comparison, and no
- * shift by a variable; free and huge pages carve no bytes, so every test on
- * them fails. */
+ * shift by a variable; free pages carve no bytes, so every test on them
+ * fails (a huge page: see ta_page_carved_bytes). */
 static inline bool ta_page_is_block_start(const ta_page_t *page, uintptr_t addr) {
   uint64_t n = (uint64_t)(addr - (uintptr_t)page->area);
   if (n >= atomic_load_explicit(&page->carved_bytes, memory_order_relaxed)) return false;

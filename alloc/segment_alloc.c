@@ -16,7 +16,8 @@
 
 #define TA_HUGE_ARENA_MAX_SLOTS 8 /* 32 MiB */
 
-/* Segments held by heaps, by kind, and their bytes: statistics. */
+/* Segments held by heaps, by kind, and their bytes, with those in the huge
+ * cache's fronts: statistics. */
 static TA_ATOMIC(size_t) held[TA_PAGE_KIND_COUNT];
 static TA_ATOMIC(size_t) held_bytes;
 
@@ -26,11 +27,29 @@ static void segment_list(ta_heap_t *heap, ta_segment_t *segment) {
   atomic_fetch_add_explicit(&held_bytes, segment->size, memory_order_relaxed);
 }
 
-size_t ta_segments_held(ta_page_kind_t kind) {
-  return atomic_load_explicit(&held[kind], memory_order_relaxed);
+void ta_segment_unhold(ta_segment_t *segment) {
+  atomic_fetch_sub_explicit(&held[segment->kind], 1, memory_order_relaxed);
+  atomic_fetch_sub_explicit(&held_bytes, segment->size, memory_order_relaxed);
 }
 
-size_t ta_segment_bytes_held(void) { return atomic_load_explicit(&held_bytes, memory_order_relaxed); }
+/* The counters count the huge cache's fronts too (see ta_segment_free):
+ * those are left out here. */
+size_t ta_segments_held(ta_page_kind_t kind) {
+  size_t n = atomic_load_explicit(&held[kind], memory_order_relaxed);
+  if (kind != TA_PAGE_HUGE) return n;
+  size_t kept;
+  size_t kept_bytes;
+  ta_huge_cache_front_totals(&kept, &kept_bytes);
+  return n >= kept ? n - kept : 0; /* read apart while others run */
+}
+
+size_t ta_segment_bytes_held(void) {
+  size_t bytes = atomic_load_explicit(&held_bytes, memory_order_relaxed);
+  size_t kept;
+  size_t kept_bytes;
+  ta_huge_cache_front_totals(&kept, &kept_bytes);
+  return bytes >= kept_bytes ? bytes - kept_bytes : 0;
+}
 
 /* Reserves `total` bytes aligned to a segment and commits the first
  * `commit` of them. */
@@ -91,36 +110,39 @@ typedef struct huge_placement {
   ta_segment_source_t source;
 } huge_placement_t;
 
-/* Bytes a huge segment's header takes before the block. */
-static size_t huge_header_size(void) {
-  size_t page = ta_sysinfo()->page_size;
+/* Bytes a huge segment's header takes before the block (page: the OS page
+ * size, as below). */
+static size_t huge_header_size(size_t page) {
   return ta_align_up(sizeof(ta_segment_t), TA_SEGMENT_HEADER_ALIGN > page ? TA_SEGMENT_HEADER_ALIGN : page);
 }
 
 /* The bytes a huge block of `size` takes: whole OS pages, one at least.
  * False if that overflows. */
-static bool huge_block_size(size_t size, size_t *out) {
-  size_t page = ta_sysinfo()->page_size;
+static bool huge_block_size(size_t size, size_t page, size_t *out) {
   *out = size == 0 ? page : ta_align_up(size, page);
   return *out >= size;
 }
 
 /* For a huge block aligned below a segment: where it starts in its segment
  * (after the header) and the segment's bytes. False if that overflows. */
-static bool huge_in_segment(size_t block_size, size_t align, size_t *block_off, size_t *total) {
-  *block_off = ta_align_up(huge_header_size(), align);
+static bool huge_in_segment(size_t block_size, size_t align, size_t page, size_t *block_off,
+                            size_t *total) {
+  *block_off = ta_align_up(huge_header_size(page), align);
   *total = ta_align_up(*block_off + block_size, TA_SEGMENT_SIZE);
   return *total >= block_size;
 }
 
 static ta_error_t huge_map(size_t size, size_t align, huge_placement_t *out) {
+  size_t page = ta_sysinfo()->page_size;
   size_t block_size;
-  if (!huge_block_size(size, &block_size)) return TA_ERR_OUT_OF_MEMORY;
+  if (!huge_block_size(size, page, &block_size)) return TA_ERR_OUT_OF_MEMORY;
   uint8_t *base = NULL;
   if (align < TA_SEGMENT_SIZE) {
     size_t block_off;
     size_t total;
-    if (!huge_in_segment(block_size, align, &block_off, &total)) return TA_ERR_OUT_OF_MEMORY;
+    if (!huge_in_segment(block_size, align, page, &block_off, &total)) {
+      return TA_ERR_OUT_OF_MEMORY;
+    }
     size_t slots = total / TA_SEGMENT_SIZE;
     ta_arena_span_t span;
     ta_error_t err = slots <= TA_HUGE_ARENA_MAX_SLOTS
@@ -143,7 +165,7 @@ static ta_error_t huge_map(size_t size, size_t align, huge_placement_t *out) {
   }
   /* align >= a segment: the block starts on an align boundary and its header
    * takes the segment just below it. */
-  size_t header = huge_header_size();
+  size_t header = huge_header_size(page);
   size_t total = align + ta_align_up(block_size, TA_SEGMENT_SIZE);
   if (total < align) return TA_ERR_OUT_OF_MEMORY;
   ta_error_t err = ta_segment_map_reserve(total, align, (void **)&base);
@@ -166,52 +188,80 @@ static ta_error_t huge_map(size_t size, size_t align, huge_placement_t *out) {
   return TA_OK;
 }
 
-/* A segment of the huge cache that fits the block, or NULL. */
-static ta_segment_t *huge_cached(size_t size, size_t align) {
+/* A segment of the huge cache that fits the block, or NULL; *from_front: it
+ * comes from the heap's front, still counted as held. */
+static ta_segment_t *huge_cached(ta_heap_t *heap, size_t size, size_t align, bool *from_front) {
   size_t block_size;
   size_t block_off;
   size_t total;
-  if (align >= TA_SEGMENT_SIZE || !huge_block_size(size, &block_size) ||
-      !huge_in_segment(block_size, align, &block_off, &total)) {
+  *from_front = false;
+  size_t page = ta_sysinfo()->page_size;
+  if (align >= TA_SEGMENT_SIZE || !huge_block_size(size, page, &block_size) ||
+      !huge_in_segment(block_size, align, page, &block_off, &total)) {
     return NULL;
   }
-  return ta_huge_cache_take(total, block_off, block_size);
+  ta_segment_t *segment = ta_huge_cache_take_front(heap->huge_front, total, block_off, block_size);
+  if (segment != NULL) {
+    *from_front = true;
+    return segment;
+  }
+  return ta_huge_cache_take(heap->huge_front, total, block_off, block_size);
+}
+
+/* A new segment for a huge block the cache has none for, its page 0 taken
+ * and its block placed. Out of line: a block from the cache pays for none
+ * of this. */
+static __attribute__((noinline)) ta_segment_t *huge_fresh(ta_heap_t *heap, size_t size,
+                                                          size_t align, ta_error_t *err) {
+  huge_placement_t at;
+  *err = huge_map(size, align, &at);
+  if (*err != TA_OK) return NULL;
+  ta_segment_t *segment = at.segment;
+  ta_segment_init(segment, heap, TA_PAGE_HUGE, ta_align_up(at.committed_end, TA_SEGMENT_SIZE));
+  segment->source = at.source;
+  segment->huge_size = (size_t)(((uint8_t *)segment + at.committed_end) - at.block);
+  ta_page_t *page = ta_segment_take_page(segment);
+  page->area = at.block;
+  /* The one block passes the fast free path's block test while it is live
+   * (carved_bytes 1, n = 0). */
+  page->block_size = segment->huge_size;
+  page->block_reciprocal = 1;
+  if (((uintptr_t)at.block & ~(uintptr_t)TA_SEGMENT_MASK) != (uintptr_t)segment) {
+    ta_segment_map_set((uintptr_t)at.block, TA_CHUNK_AFTER_HEADER);
+  }
+  return segment;
 }
 
 void *ta_huge_alloc(ta_heap_t *heap, size_t size, size_t align, ta_error_t *err) {
-  ta_segment_t *segment = huge_cached(size, align);
-  ta_page_t *page;
+  bool from_front;
+  ta_segment_t *segment = huge_cached(heap, size, align, &from_front);
   if (segment != NULL) {
     segment->heap = heap;
-    page = &segment->pages[0];
-    page->in_use = true;
+    segment->pages[0].in_use = true;
   } else {
-    huge_placement_t at;
-    *err = huge_map(size, align, &at);
-    if (*err != TA_OK) return NULL;
-    segment = at.segment;
-    ta_segment_init(segment, heap, TA_PAGE_HUGE, ta_align_up(at.committed_end, TA_SEGMENT_SIZE));
-    segment->source = at.source;
-    segment->huge_size = (size_t)(((uint8_t *)segment + at.committed_end) - at.block);
-    page = ta_segment_take_page(segment);
-    page->area = at.block;
-    if (((uintptr_t)at.block & ~(uintptr_t)TA_SEGMENT_MASK) != (uintptr_t)segment) {
-      ta_segment_map_set((uintptr_t)at.block, TA_CHUNK_AFTER_HEADER);
-    }
+    segment = huge_fresh(heap, size, align, err);
+    if (segment == NULL) return NULL;
   }
+  ta_page_t *page = &segment->pages[0]; /* a huge segment's only page */
   page->free_flags = 0;
   ta_page_set_used(page, 1);
   ta_page_flags_set(page, TA_PAGE_FULL);
   /* A remote free of the block goes to the heap's remote_blocks. */
   atomic_store_explicit(&page->remote_free, TA_REMOTE_WATCHED, memory_order_relaxed);
   ((ta_block_t *)(void *)page->area)->free_mark = 0; /* the slot may hold an old mark */
-  segment_list(heap, segment);
+  ta_page_set_carved_bytes(page, 1);
+  if (from_front) {
+    ta_list_push_back(&heap->segments, &segment->heap_node);
+  } else {
+    segment_list(heap, segment);
+  }
   return page->area;
 }
 
 void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment) {
   bool cacheable = false;
   if (segment->kind == TA_PAGE_HUGE) {
+    ta_page_set_carved_bytes(&segment->pages[0], 0); /* a free of the block now is refused */
     ta_remote_huge_remove(segment);
     /* Whole and laid out as a fresh one would be: not given back in part
      * by a remote free, block in the first chunk. */
@@ -220,16 +270,19 @@ void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment) {
                     (uintptr_t)segment;
   }
   ta_list_remove(&heap->segments, &segment->heap_node);
-  atomic_fetch_sub_explicit(&held[segment->kind], 1, memory_order_relaxed);
-  atomic_fetch_sub_explicit(&held_bytes, segment->size, memory_order_relaxed);
+  if (cacheable) {
+    segment->pages[0].in_use = false; /* a free of the block now is refused */
+    /* Stays in the held counters there (the statistics leave fronts out),
+     * so the heap's next huge block of its size takes it back with no
+     * atomic but the front's exchange and the retention count. */
+    if (ta_huge_cache_put_front(&heap->huge_front, segment)) return;
+  }
+  ta_segment_unhold(segment);
   if (segment->in_free_list) {
     ta_list_remove(&heap->free_segments[segment->kind], &segment->free_node);
     segment->in_free_list = false;
   }
-  if (cacheable) {
-    segment->pages[0].in_use = false; /* a free of the block now is refused */
-    if (ta_huge_cache_put(segment)) return;
-  }
+  if (cacheable && ta_huge_cache_put(segment)) return;
   ta_segment_release(segment, false);
 }
 

@@ -28,6 +28,10 @@ size_t ta_segments_held(ta_page_kind_t kind);
 /* Their bytes (segment sizes, huge ones included). */
 size_t ta_segment_bytes_held(void);
 
+/* Stops counting a segment that a heap's front in the huge cache kept as
+ * held: another thread takes it out of the front. */
+void ta_segment_unhold(ta_segment_t *segment);
+
 /* Unlists the segment from heap and returns its memory: a huge one whole to
  * the huge cache if it takes it, else to the arena or the OS. */
 void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment);

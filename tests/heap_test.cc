@@ -463,11 +463,15 @@ TEST_F(HeapTest, DoubleFreesAreDetected) {
 }
 
 TEST_F(HeapTest, ASizeLargerThanTheBlockIsRefused) {
-  void *p = ta_heap_alloc(heap_, Layout(40));
-  ASSERT_NE(p, nullptr);
-  ta_heap_free(heap_, p, Layout(ta_usable_size(p) + 1));
-  EXPECT_EQ(ta_heap_last_error(heap_), TA_ERR_INVALID_POINTER);
-  ta_heap_free(heap_, p, Layout(40));
+  for (size_t size : {(size_t)40, (size_t)5 << 20}) {
+    void *p = ta_heap_alloc(heap_, Layout(size));
+    ASSERT_NE(p, nullptr);
+    ta_heap_free(heap_, p, Layout(ta_usable_size(p) + 1));
+    EXPECT_EQ(ta_heap_last_error(heap_), TA_ERR_INVALID_POINTER) << size;
+    EXPECT_GE(ta_usable_size(p), size) << "still live";
+    ta_heap_free(heap_, p, Layout(size));
+    EXPECT_EQ(ta_usable_size(p), 0u) << size;
+  }
 }
 
 TEST_F(HeapTest, BlocksFreedThroughAnotherLiveHeapGoBackToTheirOwner) {

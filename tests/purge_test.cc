@@ -456,6 +456,47 @@ TEST_P(PurgeTest, AFreedHugeBlockIsReusedByTheNextOfItsSizeWithNoSystemCall) {
   ta_heap_destroy(first);
 }
 
+// A heap keeps the huge block it freed last for itself (its front in the
+// cache) and takes it back for its next block of that size with no system
+// call; one it then leaves idle goes back once the delay has passed, through
+// another heap's upkeep.
+TEST_P(PurgeTest, TheHugeBlockAnIdleHeapFreedLastGoesBackThroughAnotherHeap) {
+  ta_heap_t *idle = ta_heap_new();
+  ta_heap_t *busy = ta_heap_new();
+  ASSERT_NE(idle, nullptr);
+  ASSERT_NE(busy, nullptr);
+  SmallWork(busy, 1000);
+  const size_t baseline = Held();
+  const size_t size = 8 * kMiB;
+  void *p = ta_heap_alloc(idle, Layout(size));
+  ASSERT_NE(p, nullptr);
+  ta_heap_free(idle, p, Layout(size));
+  const ta_counting_stats_t before = ta_counting_mapper_stats(cm_);
+  for (int round = 0; round < 3; round++) {
+    void *q = ta_heap_alloc(idle, Layout(size));
+    EXPECT_EQ(q, p) << round;
+    ta_heap_free(idle, q, Layout(size));
+    ta_heap_free(idle, q, Layout(size));
+    EXPECT_EQ(ta_heap_last_error(idle), TA_ERR_INVALID_POINTER) << "a double free while kept";
+  }
+  const ta_counting_stats_t after = ta_counting_mapper_stats(cm_);
+  for (int op = 0; op < TA_MAPPER_OP_COUNT; op++) {
+    EXPECT_EQ(after.calls[op], before.calls[op]) << "mapper function " << op;
+  }
+  ta_stats_t kept;
+  ASSERT_EQ(ta_stats_get(&kept), TA_OK);
+  EXPECT_EQ(kept.huge_segments, 0u) << "free, not held";
+  EXPECT_GE(kept.retained_bytes, size) << "kept for reuse";
+  clock_now += 99;
+  SmallWork(busy, 100000);
+  EXPECT_GE(Held(), baseline + size) << "kept while the delay runs";
+  clock_now += 1;
+  SmallWork(busy, 100000);
+  EXPECT_LE(Held(), baseline + 4 * kMiB);
+  ta_heap_destroy(busy);
+  ta_heap_destroy(idle);
+}
+
 // Slots purged after the delay are reused as they are, reading as zero;
 // decommitted ones are committed again first.
 TEST_P(PurgeTest, SlotsGivenBackAreReusedEmpty) {

@@ -280,4 +280,51 @@ TEST(Stress, SixtyFourThreadsStartTogether) {
                        << " threads";
 }
 
+// Heaps that free and allocate huge blocks of two sizes in turn: each takes
+// back the block it freed last (its front in the huge cache) while the others,
+// missing theirs, take or hand back whatever fronts hold, and a thread trims
+// (which takes every front) now and then. Each block is filled and checked,
+// so a segment that two heaps got at once shows.
+TEST(Stress, HugeBlocksKeptForTheirHeapRaceOtherHeapsAndTrims) {
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 20000;
+  std::atomic<int> running{kThreads};
+  std::atomic<long> bad{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; t++) {
+    threads.emplace_back([&, t] {
+      ta_heap_t *heap = ta_heap_new();
+      if (heap == nullptr) bad++;
+      std::minstd_rand rng(t + 1);
+      for (int i = 0; heap != nullptr && i < kRounds; i++) {
+        ta_layout_t layout;
+        ta_layout_make((size_t)(1 + rng() % 2) << 20, 16, &layout);
+        auto *p = static_cast<unsigned char *>(ta_heap_alloc(heap, layout));
+        if (p == nullptr) {
+          bad++;
+          continue;
+        }
+        const unsigned char fill = static_cast<unsigned char>(t * 64 + i % 64);
+        std::memset(p, fill, 4096);
+        p[layout.size - 1] = fill;
+        std::this_thread::yield();
+        for (size_t j = 0; j < 4096; j += 512) {
+          if (p[j] != fill) bad++;
+        }
+        if (p[layout.size - 1] != fill) bad++;
+        ta_heap_free(heap, p, layout);
+        if (ta_heap_last_error(heap) != TA_OK) bad++;
+      }
+      ta_heap_destroy(heap);
+      running--;
+    });
+  }
+  while (running.load() > 0) {
+    ta_trim();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  for (auto &th : threads) th.join();
+  EXPECT_EQ(bad.load(), 0) << "blocks that failed, lost their contents or were refused";
+}
+
 }  // namespace
