@@ -94,8 +94,8 @@ static inline void ta_heap_free_inline(ta_heap_t *heap, void *ptr, ta_layout_t l
     ta_page_t *page = ta_segment_page_at(segment, addr);
     ta_block_t *block = (ta_block_t *)ptr;
     /* The map marks only live segments, whose header needs no cookie check
-     * here. Free pages and freed huge blocks carve no bytes, so the block
-     * test also rules them out. */
+     * here. Free pages carve no bytes, so the block test also rules them
+     * out; a huge block carves one while its owner holds it. */
     if (TA_LIKELY(ta_page_is_block_start(page, addr) && layout.size <= page->block_size)) {
       /* heap is read only once the owner test has passed (it may be NULL). */
       if (TA_LIKELY(segment->heap == heap && block->free_mark != (heap->free_mark_secret ^ addr))) {

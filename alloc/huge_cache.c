@@ -123,16 +123,30 @@ static ta_segment_t *front_take_away(front_t *f) {
   return segment;
 }
 
-/* A segment kept since `since`, its retention reserved, into the list,
- * which gives its oldest entry back if it is full. */
+/* A segment kept since `since`, its retention reserved, into the list in
+ * its place by age (a front's segment may be older than the list's newest),
+ * so that the purge, which looks at the oldest only, finds it on time. A
+ * full list gives back its oldest entry, which may be this one. */
 static void list_put_reserved(ta_segment_t *segment, uint64_t since) {
   ta_segment_t *evicted = NULL;
   ta_huge_cache_lock();
-  if (count == TA_HUGE_CACHE_ENTRIES) evicted = remove_at(0);
-  entries[count].segment = segment;
-  entries[count].since = since;
-  count++;
-  if (count == 1) atomic_store_explicit(&next_due, since + delay_ms(), memory_order_relaxed);
+  size_t at = count;
+  while (at > 0 && entries[at - 1].since > since) at--;
+  if (count == TA_HUGE_CACHE_ENTRIES) {
+    if (at == 0) {
+      evicted = segment;
+    } else {
+      evicted = remove_at(0);
+      at--;
+    }
+  }
+  if (evicted != segment) {
+    for (size_t j = count; j > at; j--) entries[j] = entries[j - 1];
+    entries[at].segment = segment;
+    entries[at].since = since;
+    count++;
+  }
+  atomic_store_explicit(&next_due, entries[0].since + delay_ms(), memory_order_relaxed);
   ta_huge_cache_unlock();
   if (evicted != NULL) give_back(evicted, false);
 }
@@ -273,9 +287,11 @@ static void fronts_purge_due(uint64_t now, bool everything) {
   if (!everything && now < seen) return;
   uint32_t used = atomic_load_explicit(&fronts_used, memory_order_relaxed);
   uint64_t delay = delay_ms();
-  /* No later than a delay from now: a segment put while this runs may be
-   * missed here, and its put saw fronts_due early enough to leave it. */
-  uint64_t next = used != 0 ? now + delay : UINT64_MAX;
+  /* No later than a delay from now (a millisecond if the delay is 0): a
+   * segment put while this runs, or a front claimed since fronts_used was
+   * read, may be missed here, and its put saw fronts_due early enough to
+   * leave it. */
+  uint64_t next = now + (delay != 0 ? delay : 1);
   for (uint32_t i = 0; i < used; i++) {
     front_t *f = &fronts[i];
     if (atomic_load_explicit(&f->segment, memory_order_acquire) == NULL) continue;

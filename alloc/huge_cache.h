@@ -21,8 +21,9 @@ extern "C" {
 
 /* Keeps a huge segment its heap no longer lists (its block freed, its page
  * not in use) in the heap's front (*front, a field of the heap, 0 in a new
- * one), where it stays counted with the segments heaps hold. False if the
- * front is not empty, the purge delay is 0 or the retention budget is full.
+ * one; claimed at the first call), where it stays counted with the segments
+ * heaps hold. False if the heap has no front (all are claimed) or its front
+ * is not empty, the purge delay is 0 or the retention budget is full.
  * Heap's thread. */
 bool ta_huge_cache_put_front(uint32_t *front, ta_segment_t *segment);
 

@@ -294,10 +294,11 @@ size_t ta_segment_purged_free_bytes(const ta_segment_t *segment);
 /* Clears the segment's marks in the segment map, before its memory goes away. */
 void ta_segment_unmap(ta_segment_t *segment);
 
-/* A huge page carves 1 byte while its block is live, so that a free of the
- * block start passes the fast path's block test (any other offset fails),
- * and none once it is freed. Every other use checks the segment's kind
- * first. */
+/* A huge page carves 1 byte while its owner holds it (live, or freed
+ * through another heap and waiting for the owner, when the free mark rules
+ * out a second free), so that a free of the block start passes the fast
+ * path's block test (any other offset fails), and none once its owner frees
+ * it. Every other use checks the segment's kind first. */
 static inline uint32_t ta_page_carved_bytes(const ta_page_t *page) {
   return atomic_load_explicit(&page->carved_bytes, memory_order_relaxed);
 }

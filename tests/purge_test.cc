@@ -497,6 +497,37 @@ TEST_P(PurgeTest, TheHugeBlockAnIdleHeapFreedLastGoesBackThroughAnotherHeap) {
   ta_heap_destroy(idle);
 }
 
+// A front's segment that moves to the list (its heap goes away) keeps its
+// age: it goes back once the delay has passed since its free, although the
+// list already holds a younger one.
+TEST_P(PurgeTest, AFrontsSegmentMovedToTheListGoesBackOnItsOwnTime) {
+  ta_heap_t *gone = ta_heap_new();
+  ta_heap_t *busy = ta_heap_new();
+  ASSERT_NE(gone, nullptr);
+  ASSERT_NE(busy, nullptr);
+  SmallWork(busy, 1000);
+  const size_t baseline = Held();
+  void *b1 = ta_heap_alloc(busy, Layout(1 * kMiB));
+  void *b2 = ta_heap_alloc(busy, Layout(1 * kMiB));
+  void *p = ta_heap_alloc(gone, Layout(8 * kMiB));
+  ASSERT_NE(b1, nullptr);
+  ASSERT_NE(b2, nullptr);
+  ASSERT_NE(p, nullptr);
+  ta_heap_free(gone, p, Layout(8 * kMiB));  // its front, at 1000
+  clock_now = 1080;
+  ta_heap_free(busy, b1, Layout(1 * kMiB));  // its front
+  ta_heap_free(busy, b2, Layout(1 * kMiB));  // the list, at 1080
+  clock_now = 1090;
+  ta_heap_destroy(gone);  // the 8 MiB block's segment to the list, from 1000
+  const size_t kept = Held();
+  ASSERT_GE(kept, baseline + 16 * kMiB);
+  clock_now = 1100;
+  SmallWork(busy, 100000);
+  EXPECT_LE(Held(), kept - 8 * kMiB) << "the 8 MiB block's segment, due at 1100";
+  EXPECT_GE(Held(), baseline + 8 * kMiB) << "the two 1 MiB blocks' segments, due at 1180";
+  ta_heap_destroy(busy);
+}
+
 // Slots purged after the delay are reused as they are, reading as zero;
 // decommitted ones are committed again first.
 TEST_P(PurgeTest, SlotsGivenBackAreReusedEmpty) {
