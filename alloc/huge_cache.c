@@ -123,30 +123,30 @@ static ta_segment_t *front_take_away(front_t *f) {
   return segment;
 }
 
-/* A segment kept since `since`, its retention reserved, into the list in
- * its place by age (a front's segment may be older than the list's newest),
- * so that the purge, which looks at the oldest only, finds it on time. A
+/* Under the lock, with room: enters a segment kept since `since` in its
+ * place by age (a front's segment may be older than the list's newest), so
+ * that the purge, which looks at the oldest entry only, finds each on time. */
+static void list_insert(ta_segment_t *segment, uint64_t since) {
+  size_t at = count;
+  while (at > 0 && entries[at - 1].since > since) at--;
+  for (size_t j = count; j > at; j--) entries[j] = entries[j - 1];
+  entries[at].segment = segment;
+  entries[at].since = since;
+  count++;
+  atomic_store_explicit(&next_due, entries[0].since + delay_ms(), memory_order_relaxed);
+}
+
+/* A segment kept since `since`, its retention reserved, into the list. A
  * full list gives back its oldest entry, which may be this one. */
 static void list_put_reserved(ta_segment_t *segment, uint64_t since) {
   ta_segment_t *evicted = NULL;
   ta_huge_cache_lock();
-  size_t at = count;
-  while (at > 0 && entries[at - 1].since > since) at--;
-  if (count == TA_HUGE_CACHE_ENTRIES) {
-    if (at == 0) {
-      evicted = segment;
-    } else {
-      evicted = remove_at(0);
-      at--;
-    }
+  if (count == TA_HUGE_CACHE_ENTRIES && since < entries[0].since) {
+    evicted = segment;
+  } else {
+    if (count == TA_HUGE_CACHE_ENTRIES) evicted = remove_at(0);
+    list_insert(segment, since);
   }
-  if (evicted != segment) {
-    for (size_t j = count; j > at; j--) entries[j] = entries[j - 1];
-    entries[at].segment = segment;
-    entries[at].since = since;
-    count++;
-  }
-  atomic_store_explicit(&next_due, entries[0].since + delay_ms(), memory_order_relaxed);
   ta_huge_cache_unlock();
   if (evicted != NULL) give_back(evicted, false);
 }
@@ -180,12 +180,7 @@ bool ta_huge_cache_put(ta_segment_t *segment) {
   /* Counted with the evicted entry still in: the budget holds at every
    * moment. */
   bool kept = ta_arena_retain_reserve(slots_of(segment));
-  if (kept) {
-    entries[count].segment = segment;
-    entries[count].since = now;
-    count++;
-    if (count == 1) atomic_store_explicit(&next_due, now + delay, memory_order_relaxed);
-  }
+  if (kept) list_insert(segment, now);
   ta_huge_cache_unlock();
   if (evicted != NULL) give_back(evicted, false);
   return kept;

@@ -21,10 +21,14 @@
 static TA_ATOMIC(size_t) held[TA_PAGE_KIND_COUNT];
 static TA_ATOMIC(size_t) held_bytes;
 
-static void segment_list(ta_heap_t *heap, ta_segment_t *segment) {
-  ta_list_push_back(&heap->segments, &segment->heap_node);
+static void segment_hold(const ta_segment_t *segment) {
   atomic_fetch_add_explicit(&held[segment->kind], 1, memory_order_relaxed);
   atomic_fetch_add_explicit(&held_bytes, segment->size, memory_order_relaxed);
+}
+
+static void segment_list(ta_heap_t *heap, ta_segment_t *segment) {
+  ta_list_push_back(&heap->segments, &segment->heap_node);
+  segment_hold(segment);
 }
 
 void ta_segment_unhold(ta_segment_t *segment) {
@@ -251,7 +255,7 @@ void *ta_huge_alloc(ta_heap_t *heap, size_t size, size_t align, ta_error_t *err)
   ((ta_block_t *)(void *)page->area)->free_mark = 0; /* the slot may hold an old mark */
   ta_page_set_carved_bytes(page, 1);
   if (from_front) {
-    ta_list_push_back(&heap->segments, &segment->heap_node);
+    ta_list_push_back(&heap->segments, &segment->heap_node); /* still counted as held */
   } else {
     segment_list(heap, segment);
   }
