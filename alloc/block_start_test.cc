@@ -2,7 +2,7 @@
 // against plain division: for every class size, and for block sizes that
 // are no class (odd, prime, a power of two), every offset near each block
 // start across a whole segment's worth of carved bytes, and pointers before
-// the area.
+// the area or far past it.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -40,7 +40,9 @@ void ExpectMatchesDivision(uint32_t d) {
   for (uintptr_t before : {(uintptr_t)1, (uintptr_t)d, (uintptr_t)1 << 20, area}) {
     ASSERT_FALSE(ta_page_is_block_start(&page, area - before)) << "block size " << d;
   }
-  for (uint64_t far : {(uint64_t)1 << 32, ((uint64_t)1 << 32) + d, (uint64_t)d << 32}) {
+  // As far as an address in the page's segment may be (below 2^41).
+  for (uint64_t far : {(uint64_t)1 << 32, ((uint64_t)1 << 32) + d, carved + ((uint64_t)d << 18),
+                       ((uint64_t)1 << 41) - d}) {
     ASSERT_FALSE(ta_page_is_block_start(&page, area + far)) << "block size " << d;
   }
 }

@@ -2,7 +2,6 @@
  * paths. The fast paths pop or push a page's free list and take no lock and
  * make no system call; everything else is in the *_slow functions below. */
 #include "alloc/heap.h"
-#include "alloc/heap_fast.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "alloc/arena.h"
 #include "alloc/fixed_array.h"
 #include "alloc/fork.h"
+#include "alloc/heap_fast.h"
 #include "alloc/heap_registry.h"
 #include "alloc/huge_cache.h"
 #include "alloc/layout.h"
@@ -37,7 +37,11 @@ static ta_page_t empty_page;
       EMPTY_PAGES_4, EMPTY_PAGES_4
 _Static_assert(TA_CLASS_COUNT == 32 && TA_CLASS16_SLOTS == 65 && TA_CLASS8_SLOTS == 65,
                "ta_no_heap lists one empty page per class and per size slot");
-ta_heap_t ta_no_heap = {.direct = {EMPTY_PAGES_32},
+_Static_assert(TA_HEAP_SEGMENT_HINTS == 8, "ta_no_heap lists no segment in each hint slot");
+ta_heap_t ta_no_heap = {.own_segments = {TA_HEAP_NO_SEGMENT, TA_HEAP_NO_SEGMENT, TA_HEAP_NO_SEGMENT,
+                                         TA_HEAP_NO_SEGMENT, TA_HEAP_NO_SEGMENT, TA_HEAP_NO_SEGMENT,
+                                         TA_HEAP_NO_SEGMENT, TA_HEAP_NO_SEGMENT},
+                        .direct = {EMPTY_PAGES_32},
                         .direct16 = {EMPTY_PAGES_32, EMPTY_PAGES_32, &empty_page},
                         .direct8 = {EMPTY_PAGES_32, EMPTY_PAGES_32, &empty_page}};
 
@@ -186,8 +190,7 @@ static void spill_push(ta_page_t *spill, ta_page_t *page) {
  * not at last_used (0 once the block is off the count, 1 before). The
  * common case of a free into a cold full page, for the local and the remote
  * free alike; page_after_free_or_spill handles the rest. */
-static inline ta_page_t *spill_serving(ta_heap_t *heap, const ta_page_t *page,
-                                       uint32_t last_used) {
+static inline ta_page_t *spill_serving(ta_heap_t *heap, const ta_page_t *page, uint32_t last_used) {
   ta_page_t *spill = &heap->spill[page->size_class];
   if (page->free_flags == TA_PAGE_FULL && heap->direct[page->size_class] == spill &&
       spill->used_word >= 0 && ta_page_used(page) != last_used) {
@@ -312,6 +315,7 @@ static ta_heap_t *heap_create(bool registered) {
   atomic_init(&heap->remote_blocks, 0);
   atomic_init(&heap->remote_since_sweep, 0);
   heap->last_error = TA_OK;
+  for (unsigned i = 0; i < TA_HEAP_SEGMENT_HINTS; i++) heap->own_segments[i] = TA_HEAP_NO_SEGMENT;
   heap->free_mark_secret = ta_block_free_mark(NULL);
   return heap;
 }
@@ -362,7 +366,6 @@ ta_error_t ta_heap_last_error(const ta_heap_t *heap) {
 }
 
 /* ---- allocation ---- */
-
 
 /* Takes the blocks that other heaps freed into watched pages (see
  * ta_page_refill_or_watch) and frees them here: each goes to its class's
@@ -658,9 +661,8 @@ static void free_remote(ta_segment_t *segment, ta_page_t *page, ta_block_t *bloc
       uintptr_t top = atomic_load_explicit(&owner->remote_blocks, memory_order_relaxed);
       do {
         block->next = (ta_block_t *)top;
-      } while (!atomic_compare_exchange_weak_explicit(&owner->remote_blocks, &top,
-                                                      (uintptr_t)block, memory_order_release,
-                                                      memory_order_relaxed));
+      } while (!atomic_compare_exchange_weak_explicit(&owner->remote_blocks, &top, (uintptr_t)block,
+                                                      memory_order_release, memory_order_relaxed));
       return;
     }
     block->next = (ta_block_t *)head;
@@ -768,7 +770,9 @@ static void free_checked(ta_heap_t *heap, void *ptr, ta_layout_t layout);
 static void free_other_heaps_block(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page,
                                    ta_block_t *block);
 
-TA_NOINLINE void ta_heap_free_slow(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
+/* Scalars, not a ta_layout_t: a layout passed on by value from the fast
+ * path makes the compiler keep it in memory there. */
+TA_NOINLINE void ta_heap_free_slow(ta_heap_t *heap, void *ptr, size_t size, size_t align) {
   if (heap == &ta_no_heap) {
     ta_free_without_heap(ptr);
     return;
@@ -778,7 +782,7 @@ TA_NOINLINE void ta_heap_free_slow(ta_heap_t *heap, void *ptr, ta_layout_t layou
     ta_report(NULL, "ta_heap_free", TA_ERR_INVALID_ARGUMENT, ptr);
     return;
   }
-  free_checked(heap, ptr, layout);
+  free_checked(heap, ptr, (ta_layout_t){size, align});
 }
 
 void ta_free_without_heap(void *ptr) {
@@ -863,7 +867,36 @@ static void free_other_heaps_block(ta_heap_t *heap, ta_segment_t *segment, ta_pa
   free_remote(segment, page, block);
 }
 
+TA_NOINLINE void ta_heap_free_mapped(ta_heap_t *heap, void *ptr, size_t size, size_t align) {
+  uintptr_t addr = (uintptr_t)ptr;
+  /* align is a power of two that addr has (align 0 fails: addr is not 0). */
+  if (TA_LIKELY(ta_segment_map_is_segment(addr) && ((align - 1) & (align | addr)) == 0)) {
+    ta_segment_t *segment = ta_segment_of(ptr);
+    ta_page_t *page = ta_segment_page_at(segment, addr);
+    /* The map marks only live segments, whose header needs no cookie check
+     * here. Free pages carve nothing, so the block test also rules them
+     * out; a huge block carves one while its owner holds it. */
+    if (TA_LIKELY(ta_page_is_block_start(page, addr) && size <= page->block_size)) {
+      /* heap is read only once the owner test has passed (it may be NULL). */
+      if (segment->heap == heap) {
+        heap->own_segments[ta_heap_hint_slot(addr)] = (uintptr_t)segment;
+        ta_heap_free_owned(heap, segment, page, (ta_block_t *)ptr, size, align);
+        return;
+      }
+      ta_heap_free_remote(heap, segment, (ta_block_t *)ptr);
+      return;
+    }
+  }
+  ta_heap_free_slow(heap, ptr, size, align);
+}
+
 void ta_heap_free(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
+  /* The segment map path reads heap only after an owner test, which a
+   * NULL heap fails: a live segment always has one. */
+  if (TA_UNLIKELY(heap == NULL)) {
+    ta_heap_free_mapped(heap, ptr, layout.size, layout.align);
+    return;
+  }
   ta_heap_free_inline(heap, ptr, layout);
 }
 

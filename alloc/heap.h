@@ -5,7 +5,6 @@
 #define TINYALLOC_ALLOC_HEAP_H_
 
 #include "alloc/atomic.h"
-
 #include "alloc/list.h"
 #include "alloc/segment.h"
 #include "tinyalloc/tinyalloc.h"
@@ -13,6 +12,10 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+#define TA_HEAP_SEGMENT_HINTS 8
+/* No segment starts at an odd address. */
+#define TA_HEAP_NO_SEGMENT ((uintptr_t)1)
 
 struct ta_heap {
   /* The first page of each class queue, or an empty stand-in: the fast path
@@ -42,14 +45,22 @@ struct ta_heap {
    * at every upkeep, collect and walk of the heap. */
   ta_page_t spill[TA_CLASS_COUNT];
   ta_error_t last_error;
+  /* Segments of this heap that its frees found lately, each at the slot of
+   * its chunk (ta_heap_hint_slot), or TA_HEAP_NO_SEGMENT: a free into one
+   * needs no segment map lookup and no owner test. Only the heap writes
+   * them (the segment map path of a local free sets one, ta_segment_free
+   * clears it), and a segment leaves its heap only through ta_segment_free,
+   * so a hinted segment is live and the heap's own. Beside
+   * free_mark_secret, which the same frees read. */
+  TA_ALIGNAS(TA_CACHE_LINE) uintptr_t own_segments[TA_HEAP_SEGMENT_HINTS];
   uintptr_t free_mark_secret; /* ta_block_free_mark(NULL): saves the free path a multiply */
   /* Blocks ta_heap_take_remote has taken from remote_blocks so far: the work
    * remote frees cost the owner, for tests (slow path only). */
   uint64_t remote_blocks_taken;
   /* When the next sweep of the pages is due (ta_clock_ms time). */
   uint64_t next_sweep_ms;
-  uint32_t slow_allocs; /* counts class slow paths, to look at the clock now and then */
-  uint32_t huge_front;  /* its front in the huge cache (ta_huge_cache_put_front) */
+  uint32_t slow_allocs;           /* counts class slow paths, to look at the clock now and then */
+  uint32_t huge_front;            /* its front in the huge cache (ta_huge_cache_put_front) */
   struct ta_heap *next_abandoned; /* in the pool of abandoned thread heaps */
   /* Blocks freed through other heaps into watched (full) pages, a stack of
    * ta_block_t, so the owner finds the pages that have room again without
@@ -61,6 +72,17 @@ struct ta_heap {
    * looks. Cleared by the sweep. */
   TA_ATOMIC(int) remote_since_sweep;
 };
+
+/* The slot of own_segments that may hold the segment of addr's chunk. */
+static inline size_t ta_heap_hint_slot(uintptr_t addr) {
+  return (addr >> TA_SEGMENT_SHIFT) % TA_HEAP_SEGMENT_HINTS;
+}
+
+/* Takes the segment, which leaves the heap, out of own_segments. */
+static inline void ta_heap_forget_segment(struct ta_heap *heap, const ta_segment_t *segment) {
+  uintptr_t *hint = &heap->own_segments[ta_heap_hint_slot((uintptr_t)segment)];
+  if (*hint == (uintptr_t)segment) *hint = TA_HEAP_NO_SEGMENT;
+}
 
 /* Not exported from the shared library (which exports ta_*). */
 #if defined(__GNUC__) && !defined(_WIN32)

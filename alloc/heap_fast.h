@@ -33,7 +33,7 @@ extern "C" {
  * does next. heap is not NULL. */
 void *ta_heap_alloc_class_slow(ta_heap_t *heap, unsigned cls);
 void *ta_heap_alloc_slow(ta_heap_t *heap, ta_layout_t layout);
-void ta_heap_free_slow(ta_heap_t *heap, void *ptr, ta_layout_t layout);
+void ta_heap_free_slow(ta_heap_t *heap, void *ptr, size_t size, size_t align);
 void ta_heap_page_after_free(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page);
 /* A free through a heap (or NULL) that does not own the block, which has
  * passed the fast path's checks: the pointer is a block start of a live
@@ -76,45 +76,53 @@ static inline void *ta_heap_alloc_inline(ta_heap_t *heap, ta_layout_t layout) {
   return ta_heap_alloc_slow(heap, layout);
 }
 
-/* ta_heap_free (a NULL heap takes the remote branch: a live segment always
- * has a heap, so the owner test fails before heap is read). The fast path: a
- * block freed at its start with a plausible layout; then, if this heap owns
- * it and its mark shows no sign of a double free, a push, and if another
- * heap owns it, the remote free, without checking all that again (a huge
- * block's push is undone by ta_heap_page_after_free, which frees its
- * segment). Anything else (NULL, foreign or interior pointers, blocks
- * aligned past a chunk, suspected double frees) goes to the slow path,
- * which checks everything. */
+/* The rest of a free of a block start of the heap's own segment, with a
+ * layout its page and alignment allow: if the mark shows no sign of a
+ * double free, a push (a huge block's is undone by ta_heap_page_after_free,
+ * which frees its segment); else the slow path, which checks everything. */
+static inline void ta_heap_free_owned(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page,
+                                      ta_block_t *block, size_t size, size_t align) {
+  uintptr_t mark = heap->free_mark_secret ^ (uintptr_t)block; /* ta_block_free_mark(block) */
+  if (TA_LIKELY(block->free_mark != mark)) {
+    block->free_mark = mark;
+    ta_page_push_free(page, block);
+    if (TA_UNLIKELY(--page->used_word < 0)) { /* emptied, or flagged */
+      ta_heap_page_after_free(heap, segment, page);
+    }
+    return;
+  }
+  ta_heap_free_slow(heap, block, size, align);
+}
+
+/* Frees on a path that finds the segment in the segment map (heap may be
+ * NULL): the block start of a live page with a plausible layout goes to
+ * ta_heap_free_owned if heap owns it (which hints the segment for the next
+ * free) or to ta_heap_free_remote; anything else (NULL, foreign or
+ * interior pointers, blocks aligned past a chunk) to the slow path. */
+void ta_heap_free_mapped(ta_heap_t *heap, void *ptr, size_t size, size_t align);
+
+/* ta_heap_free on a heap that is not NULL. The fast path: a block of one of
+ * the heap's hinted segments (no map lookup, no owner test), freed at its
+ * start with a plausible layout. Everything else takes the segment map
+ * path. */
 static inline void ta_heap_free_inline(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
   uintptr_t addr = (uintptr_t)ptr;
+  size_t size = layout.size;
   size_t align = layout.align;
+  uintptr_t base = addr & ~(uintptr_t)TA_SEGMENT_MASK;
   /* align is a power of two that addr has (align 0 fails: addr is not 0). */
-  if (TA_LIKELY(ta_segment_map_is_segment_wrapped(addr) && ((align - 1) & (align | addr)) == 0)) {
-    ta_segment_t *segment = ta_segment_of_wrapped(addr);
+  if (TA_LIKELY(heap->own_segments[ta_heap_hint_slot(addr)] == base &&
+                ((align - 1) & (align | addr)) == 0)) {
+    ta_segment_t *segment = (ta_segment_t *)base;
     ta_page_t *page = ta_segment_page_at(segment, addr);
-    ta_block_t *block = (ta_block_t *)ptr;
-    /* The map marks only live segments, whose header needs no cookie check
-     * here. Free pages carve no bytes, so the block test also rules them
-     * out; a huge block carves one while its owner holds it. */
-    if (TA_LIKELY(ta_page_is_block_start(page, addr) && layout.size <= page->block_size)) {
-      /* heap is read only once the owner test has passed (it may be NULL). */
-      if (TA_LIKELY(segment->heap == heap && block->free_mark != (heap->free_mark_secret ^ addr))) {
-        block->free_mark = heap->free_mark_secret ^ addr; /* ta_block_free_mark(block) */
-        ta_page_push_free(page, block);
-        if (TA_UNLIKELY(--page->used_word < 0)) { /* emptied, or flagged */
-          ta_heap_page_after_free(heap, segment, page);
-        }
-        return;
-      }
-      if (segment->heap != heap) {
-        /* Finds the page again: passing it would cost the local path three
-         * instructions to keep its address in a register. */
-        ta_heap_free_remote(heap, segment, block);
-        return;
-      }
+    /* Free pages carve nothing, so the block test also rules them out; a
+     * huge block carves one while its owner holds it. */
+    if (TA_LIKELY(ta_page_is_block_start(page, addr) && size <= page->block_size)) {
+      ta_heap_free_owned(heap, segment, page, (ta_block_t *)ptr, size, align);
+      return;
     }
   }
-  ta_heap_free_slow(heap, ptr, layout);
+  ta_heap_free_mapped(heap, ptr, size, align);
 }
 
 #ifdef __cplusplus

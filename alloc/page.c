@@ -28,9 +28,18 @@ static uint8_t hole_shift_for(const ta_segment_t *segment) {
   return shift < segment->page_shift ? (uint8_t)shift : 0;
 }
 
+_Static_assert(TA_CLASS_MAX_SIZE < ((size_t)1 << TA_BLOCK_INDEX_ROTATION),
+               "every class size's power of two is within the block index's rotation");
+
 void ta_page_set_block_size(ta_page_t *page, uint32_t block_size) {
   page->block_size = block_size;
-  page->block_reciprocal = UINT64_MAX / block_size + 1; /* ceil(2^64 / block_size) */
+  unsigned shift = (unsigned)__builtin_ctz(block_size);
+  uint64_t odd = block_size >> shift;
+  /* Newton's iteration: odd is its own inverse modulo 8, and each step
+   * doubles the bits that are right (3, 6, 12, 24, 48, 96). */
+  uint64_t inverse = odd;
+  for (int i = 0; i < 5; i++) inverse *= 2 - odd * inverse;
+  page->block_multiplier = inverse << (TA_BLOCK_INDEX_ROTATION - shift);
 }
 
 void ta_page_init(ta_segment_t *segment, ta_page_t *page, unsigned cls) {
@@ -92,8 +101,8 @@ uint32_t ta_page_collect_remote(ta_page_t *page) {
   }
   /* Leaves remote_free empty: a page being refilled is in its class queue,
    * so not watched. */
-  ta_block_t *list = ta_remote_list(
-      atomic_exchange_explicit(&page->remote_free, 0, memory_order_acquire));
+  ta_block_t *list =
+      ta_remote_list(atomic_exchange_explicit(&page->remote_free, 0, memory_order_acquire));
   uint32_t count = 0;
   while (list != NULL) {
     ta_block_t *next = list->next;
@@ -298,4 +307,3 @@ bool ta_page_holds_free(ta_page_t *page, const ta_block_t *block) {
   return ta_page_block_in_hole(page, block) || ta_block_list_holds(page->free, block) ||
          ta_block_list_holds(page->local_free, block) || ta_block_list_holds(remote, block);
 }
-

@@ -10,12 +10,12 @@
 #ifndef TINYALLOC_ALLOC_SEGMENT_H_
 #define TINYALLOC_ALLOC_SEGMENT_H_
 
-#include "alloc/atomic.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "alloc/arena.h"
+#include "alloc/atomic.h"
 #include "alloc/list.h"
 #include "alloc/secret.h"
 #include "alloc/size_class.h"
@@ -79,24 +79,25 @@ typedef struct ta_page {
   ta_block_t *free;       /* the owner allocates from it */
   ta_block_t *local_free; /* the owner frees onto it (see ta_page_push_free) */
   uint8_t *area;          /* first block */
-  /* ceil(2^64 / block_size): see ta_page_is_block_start. */
-  uint64_t block_reciprocal;
+  /* What ta_page_block_index multiplies an offset by. */
+  uint64_t block_multiplier;
   /* Blocks handed out and not yet collected back, less one, and less
    * TA_PAGE_NOTICE_OFFSET while free_flags is not 0 (ta_page_used undoes
    * both): the local free's decrement alone then says, by going negative,
    * that the page needs a look after it (emptied, full, holes), with one
    * test and no second load. */
   int32_t used_word;
-  uint32_t carve_limit; /* bytes of the whole blocks that fit the page */
+  /* Blocks carved so far (lazily), the bound of a valid block index:
+   * carved_bytes in blocks. Atomic because frees through other heaps read
+   * it while the owner may be carving more. */
+  TA_ATOMIC(uint32_t) carved_blocks;
   /* 64-bit: the free fast path compares it with the layout's size straight
    * from memory, with no load to widen it first. */
   uint64_t block_size;
-  /* Bytes of the area carved into blocks so far (lazily): the bound of a
-   * valid block offset. Atomic because frees through other heaps read it
-   * while the owner may be carving more. */
+  /* Bytes of the area carved into blocks so far (see carved_blocks). */
   TA_ATOMIC(uint32_t) carved_bytes;
   uint8_t size_class;
-  bool in_use;     /* serving a class (or a huge block) */
+  bool in_use; /* serving a class (or a huge block) */
   /* TA_PAGE_* bits: any of them sends a local free to the slow path after
    * its push (one test on the fast path for all of them). */
   uint8_t free_flags;
@@ -106,12 +107,13 @@ typedef struct ta_page {
   /* What the heap's upkeep saw of the page last time: its blocks in use,
    * and whether it has looked for holes since they last changed. */
   bool holes_looked;
-  uint32_t quiet_used;
   /* Blocks freed through other heaps, a stack of ta_block_t; exactly
    * TA_REMOTE_WATCHED (an empty stack) while the page is full and off its
    * queue: remote frees then go to the owner's remote_blocks, and only the
    * owner writes this until it takes the watch off (ta_page_unwatch). */
   TA_ALIGNAS(TA_CACHE_LINE) TA_ATOMIC(uintptr_t) remote_free;
+  uint32_t carve_limit; /* bytes of the whole blocks that fit the page */
+  uint32_t quiet_used;  /* see holes_looked */
   /* A free page: the carved bytes of its last use, whose blocks are still
    * on its lists for the next take by the same class; 0 if none. Owner
    * only, but rare: off the first line. */
@@ -235,8 +237,7 @@ static inline ta_page_t *ta_segment_page_of(ta_segment_t *segment, const void *p
 }
 
 /* The page of a pointer into the segment's first chunk, from the pointer's
- * low bits alone: also for the wrapped addresses of the free fast path (see
- * ta_segment_of_wrapped), whose offset from the segment is out of range. */
+ * low bits alone. */
 #define TA_PAGE_INDEX_SHIFT TA_MEDIUM_PAGE_SHIFT
 static inline ta_page_t *ta_segment_page_at(ta_segment_t *segment, uintptr_t addr) {
   uint64_t offset = ((uint64_t)(addr & segment->page_index_mask) * segment->page_index_scale) >>
@@ -271,8 +272,7 @@ ta_segment_t *ta_segment_lookup(const void *ptr);
 
 /* Initialises a fresh segment of `size` bytes at base for one kind, owned by
  * heap, and marks it in the segment map. */
-void ta_segment_init(ta_segment_t *segment, struct ta_heap *heap, ta_page_kind_t kind,
-                     size_t size);
+void ta_segment_init(ta_segment_t *segment, struct ta_heap *heap, ta_page_kind_t kind, size_t size);
 
 /* Takes a free page of the segment (which must have one), one still
  * resident if there is any. */
@@ -294,6 +294,26 @@ size_t ta_segment_purged_free_bytes(const ta_segment_t *segment);
 /* Clears the segment's marks in the segment map, before its memory goes away. */
 void ta_segment_unmap(ta_segment_t *segment);
 
+/* ta_page_block_index rotates by it: at least the power of two in any block
+ * size (the classes', below 2^22, and a huge page's 1). */
+#define TA_BLOCK_INDEX_ROTATION 22
+
+/* With d the block size = d0 * 2^s (d0 odd): the offset n of addr from the
+ * area times the inverse of d0 modulo 2^64 times 2^(22 - s), rotated right
+ * by 22. Block k's offset k * d becomes k * 2^22, then k. For offsets below
+ * 2^41 either way the multiply loses nothing (distinct offsets give
+ * distinct products) and the rotate is a bijection, so every other such
+ * offset, not at a block start or before the area, gives a value that is no
+ * block index below 2^32 (the test of exact division by an invariant
+ * integer). A subtract, a multiply and a rotate by a constant: no division,
+ * no register tied up by a variable shift, and one comparison for both the
+ * offset and the bound. addr: within 2^41 bytes of the area, as any
+ * address in the page's segment is. */
+static inline uint64_t ta_page_block_index(const ta_page_t *page, uintptr_t addr) {
+  uint64_t t = (uint64_t)(addr - (uintptr_t)page->area) * page->block_multiplier;
+  return (t >> TA_BLOCK_INDEX_ROTATION) | (t << (64 - TA_BLOCK_INDEX_ROTATION));
+}
+
 /* A huge page carves 1 byte while its owner holds it (live, or freed
  * through another heap and waiting for the owner, when the free mark rules
  * out a second free), so that a free of the block start passes the fast
@@ -303,27 +323,27 @@ static inline uint32_t ta_page_carved_bytes(const ta_page_t *page) {
   return atomic_load_explicit(&page->carved_bytes, memory_order_relaxed);
 }
 
-/* bytes: whole blocks of the page's class (or 0, before it has one). */
+/* bytes: whole blocks of the page's class (or 0, before it has one); a huge
+ * page's block size counts as 1 here (see ta_huge_alloc). */
 static inline void ta_page_set_carved_bytes(ta_page_t *page, uint32_t bytes) {
   atomic_store_explicit(&page->carved_bytes, bytes, memory_order_relaxed);
+  atomic_store_explicit(&page->carved_blocks,
+                        (uint32_t)ta_page_block_index(page, (uintptr_t)page->area + bytes),
+                        memory_order_relaxed);
 }
 
-/* Sets block_size and block_reciprocal; block_size > 1. */
+/* Sets block_size and block_multiplier; block_size > 0, and its power of
+ * two at most 2^TA_BLOCK_INDEX_ROTATION. */
 void ta_page_set_block_size(ta_page_t *page, uint32_t block_size);
 
-/* Whether addr is the start of a block carved in the page: the one test of a
- * block pointer, for both free paths and ta_usable_size. With d the block
- * size and n = addr - area (a pointer before the area wraps to a huge
- * offset, which the bound refuses): n below the carved bytes, so below
- * 2^32, is a multiple of d exactly when n * ceil(2^64 / d), modulo 2^64, is
- * below ceil(2^64 / d) (Lemire, Kaser and Kurz, "Faster remainder by direct
- * computation", 2019). A comparison, a multiply and a comparison, and no
- * shift by a variable; free pages carve no bytes, so every test on them
- * fails (a huge page: see ta_page_carved_bytes). */
+/* Whether addr, an address in the page's segment, is the start of a block
+ * carved in the page: the one test of a block pointer, for both free paths
+ * and ta_usable_size. Free pages carve
+ * nothing, so every test on them fails (a huge page: see
+ * ta_page_carved_bytes). */
 static inline bool ta_page_is_block_start(const ta_page_t *page, uintptr_t addr) {
-  uint64_t n = (uint64_t)(addr - (uintptr_t)page->area);
-  if (n >= atomic_load_explicit(&page->carved_bytes, memory_order_relaxed)) return false;
-  return n * page->block_reciprocal < page->block_reciprocal;
+  return ta_page_block_index(page, addr) <
+         atomic_load_explicit(&page->carved_blocks, memory_order_relaxed);
 }
 
 #ifdef __cplusplus

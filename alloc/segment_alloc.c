@@ -8,9 +8,9 @@
 #include "alloc/atomic.h"
 #include "alloc/huge_cache.h"
 #include "alloc/layout.h"
-#include "alloc/segment_map.h"
 #include "alloc/os_memory.h"
 #include "alloc/remote_huge.h"
+#include "alloc/segment_map.h"
 #include "tinyalloc/mapper.h"
 #include "tinyalloc/sysinfo.h"
 
@@ -117,7 +117,8 @@ typedef struct huge_placement {
 /* Bytes a huge segment's header takes before the block (page: the OS page
  * size, as below). */
 static size_t huge_header_size(size_t page) {
-  return ta_align_up(sizeof(ta_segment_t), TA_SEGMENT_HEADER_ALIGN > page ? TA_SEGMENT_HEADER_ALIGN : page);
+  return ta_align_up(sizeof(ta_segment_t),
+                     TA_SEGMENT_HEADER_ALIGN > page ? TA_SEGMENT_HEADER_ALIGN : page);
 }
 
 /* The bytes a huge block of `size` takes: whole OS pages, one at least.
@@ -149,9 +150,8 @@ static ta_error_t huge_map(size_t size, size_t align, huge_placement_t *out) {
     }
     size_t slots = total / TA_SEGMENT_SIZE;
     ta_arena_span_t span;
-    ta_error_t err = slots <= TA_HUGE_ARENA_MAX_SLOTS
-                         ? ta_arena_take(slots, (void **)&base, &span)
-                         : TA_ARENA_FULL;
+    ta_error_t err = slots <= TA_HUGE_ARENA_MAX_SLOTS ? ta_arena_take(slots, (void **)&base, &span)
+                                                      : TA_ARENA_FULL;
     if (err == TA_OK) {
       out->committed_end = total;
       out->source = arena_source(span);
@@ -227,9 +227,10 @@ static __attribute__((noinline)) ta_segment_t *huge_fresh(ta_heap_t *heap, size_
   ta_page_t *page = ta_segment_take_page(segment);
   page->area = at.block;
   /* The one block passes the fast free path's block test while it is live
-   * (carved_bytes 1, n = 0). */
+   * (one block of size 1 carved: only offset 0 is a block start), and the
+   * layout's size is checked against the real size. */
+  ta_page_set_block_size(page, 1);
   page->block_size = segment->huge_size;
-  page->block_reciprocal = 1;
   if (((uintptr_t)at.block & ~(uintptr_t)TA_SEGMENT_MASK) != (uintptr_t)segment) {
     ta_segment_map_set((uintptr_t)at.block, TA_CHUNK_AFTER_HEADER);
   }
@@ -263,15 +264,15 @@ void *ta_huge_alloc(ta_heap_t *heap, size_t size, size_t align, ta_error_t *err)
 }
 
 void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment) {
+  ta_heap_forget_segment(heap, segment);
   bool cacheable = false;
   if (segment->kind == TA_PAGE_HUGE) {
     ta_page_set_carved_bytes(&segment->pages[0], 0); /* a free of the block now is refused */
     ta_remote_huge_remove(segment);
     /* Whole and laid out as a fresh one would be: not given back in part
      * by a remote free, block in the first chunk. */
-    cacheable = !segment->huge_given_back &&
-                ((uintptr_t)segment->pages[0].area & ~(uintptr_t)TA_SEGMENT_MASK) ==
-                    (uintptr_t)segment;
+    cacheable = !segment->huge_given_back && ((uintptr_t)segment->pages[0].area &
+                                              ~(uintptr_t)TA_SEGMENT_MASK) == (uintptr_t)segment;
   }
   ta_list_remove(&heap->segments, &segment->heap_node);
   if (cacheable) {

@@ -35,10 +35,8 @@ static inline bool ta_segment_map_covers(uintptr_t addr) {
   return ((uint64_t)addr >> TA_MAP_ADDRESS_BITS) == 0;
 }
 
-/* The bit of addr's chunk, with the address bits above the map's range
- * dropped (a no-op for covered addresses; see
- * ta_segment_map_is_segment_wrapped for the others). */
-static inline bool ta_segment_map_bit(TA_ATOMIC(uint64_t) *map, uintptr_t addr) {
+/* The bit of addr's chunk; addr is covered. */
+static inline bool ta_segment_map_bit(TA_ATOMIC(uint64_t) * map, uintptr_t addr) {
   uint64_t chunk = ((uint64_t)addr >> TA_SEGMENT_SHIFT) % TA_MAP_CHUNKS;
   uint64_t word = atomic_load_explicit(&map[chunk / 64], memory_order_acquire);
   return (word >> (chunk % 64)) & 1u;
@@ -47,22 +45,6 @@ static inline bool ta_segment_map_bit(TA_ATOMIC(uint64_t) *map, uintptr_t addr) 
 /* Whether a segment header starts at the base of addr's chunk. */
 static inline bool ta_segment_map_is_segment(uintptr_t addr) {
   return ta_segment_map_covers(addr) && ta_segment_map_bit(ta_chunk_is_segment, addr);
-}
-
-/* For the free fast path: whether the chunk of addr, with the address bits
- * above the map's range dropped, holds a segment (no range test), and that
- * segment. An address at or above 2^48 may so find another, live, segment:
- * the fast path reads only that segment's header and page descriptor, and
- * its block test then fails (the offset of such an address from any page's
- * area is at least 2^48 - 4 MiB, never a carved block's), so nothing at
- * addr is read and the slow path refuses it. */
-static inline bool ta_segment_map_is_segment_wrapped(uintptr_t addr) {
-  return ta_segment_map_bit(ta_chunk_is_segment, addr);
-}
-
-static inline ta_segment_t *ta_segment_of_wrapped(uintptr_t addr) {
-  return (ta_segment_t *)(addr & ((((uint64_t)1 << TA_MAP_ADDRESS_BITS) - 1) &
-                                  ~(uint64_t)TA_SEGMENT_MASK));
 }
 
 static inline ta_chunk_state_t ta_segment_map_get(uintptr_t addr) {
