@@ -37,10 +37,12 @@ static ta_page_t empty_page;
       EMPTY_PAGES_4, EMPTY_PAGES_4
 _Static_assert(TA_CLASS_COUNT == 32 && TA_CLASS16_SLOTS == 65 && TA_CLASS8_SLOTS == 65,
                "ta_no_heap lists one empty page per class and per size slot");
-_Static_assert(TA_HEAP_SEGMENT_HINTS == 8, "ta_no_heap lists no segment in each hint slot");
-ta_heap_t ta_no_heap = {.own_segments = {TA_HEAP_NO_SEGMENT, TA_HEAP_NO_SEGMENT, TA_HEAP_NO_SEGMENT,
-                                         TA_HEAP_NO_SEGMENT, TA_HEAP_NO_SEGMENT, TA_HEAP_NO_SEGMENT,
-                                         TA_HEAP_NO_SEGMENT, TA_HEAP_NO_SEGMENT},
+#define NO_SEGMENT_8                                                              \
+  TA_HEAP_NO_SEGMENT, TA_HEAP_NO_SEGMENT, TA_HEAP_NO_SEGMENT, TA_HEAP_NO_SEGMENT, \
+      TA_HEAP_NO_SEGMENT, TA_HEAP_NO_SEGMENT, TA_HEAP_NO_SEGMENT, TA_HEAP_NO_SEGMENT
+_Static_assert(TA_HEAP_SEGMENT_HINTS == 64, "ta_no_heap lists no segment in each hint slot");
+ta_heap_t ta_no_heap = {.own_segments = {NO_SEGMENT_8, NO_SEGMENT_8, NO_SEGMENT_8, NO_SEGMENT_8,
+                                         NO_SEGMENT_8, NO_SEGMENT_8, NO_SEGMENT_8, NO_SEGMENT_8},
                         .direct = {EMPTY_PAGES_32},
                         .direct16 = {EMPTY_PAGES_32, EMPTY_PAGES_32, &empty_page},
                         .direct8 = {EMPTY_PAGES_32, EMPTY_PAGES_32, &empty_page}};

@@ -13,7 +13,8 @@
 extern "C" {
 #endif
 
-#define TA_HEAP_SEGMENT_HINTS 8
+/* As many as a heap of 256 MiB in small and medium segments has. */
+#define TA_HEAP_SEGMENT_HINTS 64
 /* No segment starts at an odd address. */
 #define TA_HEAP_NO_SEGMENT ((uintptr_t)1)
 
