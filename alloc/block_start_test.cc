@@ -57,6 +57,19 @@ TEST(BlockStart, MatchesDivisionForOtherBlockSizes) {
   }
 }
 
+// A huge page: one block counted as of size 1, so only its start passes.
+TEST(BlockStart, AHugePageAcceptsOnlyItsStart) {
+  const uintptr_t area = (uintptr_t)1 << 40;
+  ta_page_t page{};
+  SetUpPage(&page, 1, area, 1);
+  EXPECT_TRUE(ta_page_is_block_start(&page, area));
+  for (uint64_t n :
+       {(uint64_t)1, (uint64_t)16, (uint64_t)4096, (uint64_t)1 << 22, ((uint64_t)1 << 41) - 1}) {
+    EXPECT_FALSE(ta_page_is_block_start(&page, area + n)) << n;
+    EXPECT_FALSE(ta_page_is_block_start(&page, area - n)) << n;
+  }
+}
+
 TEST(BlockStart, NothingCarvedRefusesEverything) {
   const uintptr_t area = (uintptr_t)1 << 40;
   ta_page_t page{};

@@ -51,8 +51,9 @@ struct ta_heap {
    * needs no segment map lookup and no owner test. Only the heap writes
    * them (the segment map path of a local free sets one, ta_segment_free
    * clears it), and a segment leaves its heap only through ta_segment_free,
-   * so a hinted segment is live and the heap's own. Beside
-   * free_mark_secret, which the same frees read. */
+   * so a hinted segment is live and the heap's own. Slots of chunks 256 MiB
+   * apart are shared: frees alternating between two such segments take
+   * the map path (a cost, not a risk). */
   TA_ALIGNAS(TA_CACHE_LINE) uintptr_t own_segments[TA_HEAP_SEGMENT_HINTS];
   uintptr_t free_mark_secret; /* ta_block_free_mark(NULL): saves the free path a multiply */
   /* Blocks ta_heap_take_remote has taken from remote_blocks so far: the work

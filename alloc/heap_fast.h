@@ -28,16 +28,17 @@ extern "C" {
 #endif
 
 /* The slow paths (heap.c): a class whose first page has run dry; any other
- * request (over-aligned, huge, invalid); a free the fast path did not settle;
- * what a free that empties a page, or brings a full one back to its queue,
- * does next. heap is not NULL. */
+ * request (over-aligned, huge, invalid); a free the fast path did not settle
+ * (heap may be NULL there: it is refused); what a free that empties a page,
+ * or brings a full one back to its queue, does next. heap is not NULL but
+ * where said. */
 void *ta_heap_alloc_class_slow(ta_heap_t *heap, unsigned cls);
 void *ta_heap_alloc_slow(ta_heap_t *heap, ta_layout_t layout);
 void ta_heap_free_slow(ta_heap_t *heap, void *ptr, size_t size, size_t align);
 void ta_heap_page_after_free(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page);
 /* A free through a heap (or NULL) that does not own the block, which has
- * passed the fast path's checks: the pointer is a block start of a live
- * small/medium/large page, the layout fits it. */
+ * passed the map path's checks: the pointer is the start of a block of a
+ * live page (a huge block's too), the layout fits it. */
 void ta_heap_free_remote(ta_heap_t *heap, ta_segment_t *segment, ta_block_t *block);
 
 static inline void *ta_heap_page_pop(ta_page_t *page) {

@@ -300,15 +300,17 @@ void ta_segment_unmap(ta_segment_t *segment);
 
 /* With d the block size = d0 * 2^s (d0 odd): the offset n of addr from the
  * area times the inverse of d0 modulo 2^64 times 2^(22 - s), rotated right
- * by 22. Block k's offset k * d becomes k * 2^22, then k. For offsets below
- * 2^41 either way the multiply loses nothing (distinct offsets give
- * distinct products) and the rotate is a bijection, so every other such
- * offset, not at a block start or before the area, gives a value that is no
- * block index below 2^32 (the test of exact division by an invariant
- * integer). A subtract, a multiply and a rotate by a constant: no division,
- * no register tied up by a variable shift, and one comparison for both the
- * offset and the bound. addr: within 2^41 bytes of the area, as any
- * address in the page's segment is. */
+ * by 22. Block k's offset k * d becomes k * 2^22, then k. An index j comes
+ * only from offsets congruent to j * d modulo 2^(42 + s) (the multiply by an
+ * odd number and the rotate are bijections), so for offsets within 2^41 of
+ * the area either way, an index below the carved block count (whose bytes
+ * fit 32 bits) comes only from that carved block's start: every other such
+ * offset, inside a block or before the area, fails the bound (the test of
+ * exact division by an invariant integer). A subtract, a multiply and a
+ * rotate by a constant: no division, no register tied up by a variable
+ * shift, and one comparison for both the offset and the bound. addr: in
+ * the chunk of the page's segment header or of a huge block's area, as
+ * every caller's is, so within 2^41 of the area. */
 static inline uint64_t ta_page_block_index(const ta_page_t *page, uintptr_t addr) {
   uint64_t t = (uint64_t)(addr - (uintptr_t)page->area) * page->block_multiplier;
   return (t >> TA_BLOCK_INDEX_ROTATION) | (t << (64 - TA_BLOCK_INDEX_ROTATION));

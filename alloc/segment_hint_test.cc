@@ -83,7 +83,9 @@ TEST(SegmentHint, ASegmentThatLeftTheHeapIsNoLongerHinted) {
     void *p = ta_heap_alloc(first, {size, 8});
     ASSERT_NE(p, nullptr);
     uintptr_t segment = SegmentOf(p);
-    void *q = ta_heap_alloc(first, {64, 8});  // hints through a second free when p is huge
+    // A small block too, so that the heap holds a hinted small segment
+    // while its huge one (when p is huge) leaves.
+    void *q = ta_heap_alloc(first, {64, 8});
     ta_heap_free(first, p, {size, 8});
     ta_heap_free(first, q, {64, 8});
     ta_heap_collect(first);  // the segments go back: empty
