@@ -814,8 +814,7 @@ static void free_checked(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
   ta_block_t *block = (ta_block_t *)ptr;
   /* Blocks start at their slots (ta_heap_alloc_slow never pads): anything else points
    * into the middle of a block, or outside what was carved. */
-  if (TA_UNLIKELY(!page->in_use || !ta_page_is_block_start(page, (uintptr_t)ptr) ||
-                  layout.size > page->block_size)) {
+  if (TA_UNLIKELY(!page->in_use || !ta_page_block_fits(page, (uintptr_t)ptr, layout.size))) {
     free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
     return;
   }
@@ -871,14 +870,12 @@ static void free_other_heaps_block(ta_heap_t *heap, ta_segment_t *segment, ta_pa
 
 TA_NOINLINE void ta_heap_free_mapped(ta_heap_t *heap, void *ptr, size_t size, size_t align) {
   uintptr_t addr = (uintptr_t)ptr;
-  /* align is a power of two that addr has (align 0 fails: addr is not 0). */
-  if (TA_LIKELY(ta_segment_map_is_segment(addr) && ((align - 1) & (align | addr)) == 0)) {
+  if (TA_LIKELY(ta_segment_map_is_segment(addr) && ta_free_align_fits(addr, align))) {
     ta_segment_t *segment = ta_segment_of(ptr);
     ta_page_t *page = ta_segment_page_at(segment, addr);
     /* The map marks only live segments, whose header needs no cookie check
-     * here. Free pages carve nothing, so the block test also rules them
-     * out; a huge block carves one while its owner holds it. */
-    if (TA_LIKELY(ta_page_is_block_start(page, addr) && size <= page->block_size)) {
+     * here. */
+    if (TA_LIKELY(ta_page_block_fits(page, addr, size))) {
       /* heap is read only once the owner test has passed (it may be NULL). */
       if (segment->heap == heap) {
         heap->own_segments[ta_heap_hint_slot(addr)] = (uintptr_t)segment;

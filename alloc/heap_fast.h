@@ -77,6 +77,19 @@ static inline void *ta_heap_alloc_inline(ta_heap_t *heap, ta_layout_t layout) {
   return ta_heap_alloc_slow(heap, layout);
 }
 
+/* Whether align is a power of two that addr has (align 0 fails: addr is
+ * not 0), as the layout of a block freed at addr must say. */
+static inline bool ta_free_align_fits(uintptr_t addr, size_t align) {
+  return ((align - 1) & (align | addr)) == 0;
+}
+
+/* Whether addr starts a block of the page that a layout of size fits: the
+ * block test of every free path. Free pages carve nothing, so it also rules
+ * them out; a huge block carves one while its owner holds it. */
+static inline bool ta_page_block_fits(const ta_page_t *page, uintptr_t addr, size_t size) {
+  return ta_page_is_block_start(page, addr) && size <= page->block_size;
+}
+
 /* The rest of a free of a block start of the heap's own segment, with a
  * layout its page and alignment allow: if the mark shows no sign of a
  * double free, a push (a huge block's is undone by ta_heap_page_after_free,
@@ -111,14 +124,11 @@ static inline void ta_heap_free_inline(ta_heap_t *heap, void *ptr, ta_layout_t l
   size_t size = layout.size;
   size_t align = layout.align;
   uintptr_t base = addr & ~(uintptr_t)TA_SEGMENT_MASK;
-  /* align is a power of two that addr has (align 0 fails: addr is not 0). */
   if (TA_LIKELY(heap->own_segments[ta_heap_hint_slot(addr)] == base &&
-                ((align - 1) & (align | addr)) == 0)) {
+                ta_free_align_fits(addr, align))) {
     ta_segment_t *segment = (ta_segment_t *)base;
     ta_page_t *page = ta_segment_page_at(segment, addr);
-    /* Free pages carve nothing, so the block test also rules them out; a
-     * huge block carves one while its owner holds it. */
-    if (TA_LIKELY(ta_page_is_block_start(page, addr) && size <= page->block_size)) {
+    if (TA_LIKELY(ta_page_block_fits(page, addr, size))) {
       ta_heap_free_owned(heap, segment, page, (ta_block_t *)ptr, size, align);
       return;
     }

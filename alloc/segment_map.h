@@ -36,8 +36,8 @@ static inline bool ta_segment_map_covers(uintptr_t addr) {
 }
 
 /* The bit of addr's chunk; addr is covered. */
-static inline bool ta_segment_map_bit(TA_ATOMIC(uint64_t) * map, uintptr_t addr) {
-  uint64_t chunk = ((uint64_t)addr >> TA_SEGMENT_SHIFT) % TA_MAP_CHUNKS;
+static inline bool ta_segment_map_bit(TA_ATOMIC(uint64_t) *map, uintptr_t addr) {
+  uint64_t chunk = (uint64_t)addr >> TA_SEGMENT_SHIFT;
   uint64_t word = atomic_load_explicit(&map[chunk / 64], memory_order_acquire);
   return (word >> (chunk % 64)) & 1u;
 }
