@@ -428,20 +428,27 @@ static void heap_sweep(ta_heap_t *heap, bool everything) {
  * their segments (and the segments to the arena) even in a heap that only
  * frees and allocates again. */
 #define TA_SLOW_ALLOCS_PER_UPKEEP 16
+static inline uint8_t max_u8(uint8_t a, uint8_t b) { return a > b ? a : b; }
+
 /* Purges the free pages of the heap's segments that have taken or given
  * back no page for the purge delay. Where the mapper cannot purge they stay
  * as they are: a decommit would need a commit before the page is used again. */
-static void heap_purge_free_pages(ta_heap_t *heap, uint64_t now) {
-  if (!ta_os_can_purge()) return;
+static uint8_t heap_purge_free_pages(ta_heap_t *heap, uint64_t now) {
+  if (!ta_os_can_purge()) return 0;
   uint64_t delay = (uint64_t)ta_options_value(TA_OPTION_PURGE_DELAY_MS);
+  uint8_t most_backoff = 0;
   for (int kind = TA_PAGE_SMALL; kind <= TA_PAGE_MEDIUM; kind++) {
     for (ta_list_node_t *node = heap->free_segments[kind].head; node != NULL; node = node->next) {
       ta_segment_t *segment = TA_CONTAINER_OF(node, ta_segment_t, free_node);
-      if (segment->resident_free_pages != 0 && segment->pages_quiet_since + delay <= now) {
-        ta_segment_purge_free_pages(segment);
+      uint8_t backoff = max_u8(segment->purge_backoff, heap->purge_backoff);
+      most_backoff = max_u8(most_backoff, segment->purge_backoff);
+      if (segment->resident_free_pages != 0 &&
+          segment->pages_quiet_since + (delay << backoff) <= now) {
+        ta_segment_purge_free_pages(segment, now);
       }
     }
   }
+  return most_backoff;
 }
 
 /* Purges the holes (page.c) of the pages in the class queues that gave back
@@ -451,8 +458,9 @@ static void heap_purge_free_pages(ta_heap_t *heap, uint64_t now) {
  * looked at once until its count of blocks in use changes (a heap collected
  * again and again, as abandoned ones are, costs no new scan); the first of
  * a queue, which serves allocations, only when `all`. */
-static void heap_purge_holes(ta_heap_t *heap, bool all) {
-  if (!ta_os_can_purge()) return;
+static uint8_t heap_purge_holes(ta_heap_t *heap, bool all, uint64_t now) {
+  if (!ta_os_can_purge()) return 0;
+  uint8_t most_backoff = 0;
   for (unsigned cls = 0; cls < TA_CLASS_COUNT; cls++) {
     ta_list_node_t *node = heap->queues[cls].head;
     while (node != NULL) {
@@ -460,21 +468,30 @@ static void heap_purge_holes(ta_heap_t *heap, bool all) {
       node = node->next; /* before the page may be retired */
       bool serving = heap->direct[cls] == page;
       bool changed = ta_page_used(page) != page->quiet_used;
-      if (changed) page->holes_looked = false;
+      uint8_t backoff = max_u8(page->hole_backoff, heap->purge_backoff);
+      most_backoff = max_u8(most_backoff, page->hole_backoff);
+      if (changed) {
+        page->holes_looked = false;
+        page->quiet_upkeeps = 0;
+      }
       if (page->hole_shift == 0 || (!all && (serving || changed))) {
         page->quiet_used = ta_page_used(page);
         continue;
       }
       if (page->holes_looked) continue;
+      /* Quiet for one upkeep, or for more where its holes were refilled
+       * soon after a purge (page_fill_holes). */
+      if (!all && ++page->quiet_upkeeps < (1u << backoff)) continue;
       page->holes_looked = true;
       if (ta_page_collect(page) && !serving) {
         page_retire(heap, ta_segment_of(page), page);
         continue;
       }
-      ta_page_purge_holes(page);
+      ta_page_purge_holes(page, now);
       page->quiet_used = ta_page_used(page);
     }
   }
+  return most_backoff;
 }
 
 /* The process-wide purges due at `now`: huge blocks freed through other
@@ -496,8 +513,8 @@ static void heap_maintain(ta_heap_t *heap) {
       heap_sweep(heap, false);
     }
     ta_abandoned_reclaim(1);
-    heap_purge_holes(heap, false);
-    heap_purge_free_pages(heap, now);
+    uint8_t holes_backoff = heap_purge_holes(heap, false, now);
+    heap->purge_backoff = max_u8(holes_backoff, heap_purge_free_pages(heap, now));
   }
   purge_due(now);
 }
@@ -510,9 +527,9 @@ void ta_heap_collect(ta_heap_t *heap) {
   ta_heap_take_remote(heap);
   ta_heap_spill_flush(heap);
   heap_sweep(heap, true);
-  heap_purge_holes(heap, true);
   uint64_t now = ta_clock_ms();
-  heap_purge_free_pages(heap, now);
+  uint8_t holes_backoff = heap_purge_holes(heap, true, now);
+  heap->purge_backoff = max_u8(holes_backoff, heap_purge_free_pages(heap, now));
   purge_due(now);
 }
 
@@ -533,8 +550,14 @@ static ta_page_t *heap_new_page(ta_heap_t *heap, unsigned cls) {
       segment->in_free_list = true;
     }
   }
+  uint64_t now = ta_clock_ms();
+  if (!segment->purge_answered && ta_segment_next_take_is_purged(segment)) {
+    segment->purge_answered = true;
+    ta_purge_backoff_on_reuse(&segment->purge_backoff, now - segment->purged_at,
+                              (uint64_t)ta_options_value(TA_OPTION_PURGE_DELAY_MS));
+  }
   ta_page_t *page = ta_segment_take_page(segment);
-  segment->pages_quiet_since = ta_clock_ms();
+  segment->pages_quiet_since = now;
   if (segment->free_pages == 0 && segment->in_free_list) {
     ta_list_remove(&heap->free_segments[kind], &segment->free_node);
     segment->in_free_list = false;

@@ -61,7 +61,13 @@ struct ta_heap {
   uint64_t remote_blocks_taken;
   /* When the next sweep of the pages is due (ta_clock_ms time). */
   uint64_t next_sweep_ms;
-  uint32_t slow_allocs;           /* counts class slow paths, to look at the clock now and then */
+  uint32_t slow_allocs; /* counts class slow paths, to look at the clock now and then */
+  /* The largest purge backoff (ta_purge_backoff_on_reuse) among the pages
+   * of the class queues and the segments with free pages at the last
+   * upkeep: each of them waits at least that long before a purge, so that a
+   * program that reuses purged memory soon teaches the whole heap at once
+   * rather than page by page. */
+  uint8_t purge_backoff;
   uint32_t huge_front;            /* its front in the huge cache (ta_huge_cache_put_front) */
   struct ta_heap *next_abandoned; /* in the pool of abandoned thread heaps */
   /* Blocks freed through other heaps into watched (full) pages, a stack of

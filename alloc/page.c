@@ -5,7 +5,9 @@
 #include "alloc/page.h"
 
 #include "alloc/bitmap.h"
+#include "alloc/options.h"
 #include "alloc/os_memory.h"
+#include "tinyalloc/clock.h"
 #include "tinyalloc/mapper.h"
 #include "tinyalloc/sysinfo.h"
 
@@ -174,6 +176,9 @@ static void push_blocks_of(ta_page_t *page, uint64_t granules, uint64_t keep_out
  * in as they are written). Whether page->free has a block (none only if
  * double frees claimed them all). */
 static bool page_fill_holes(ta_page_t *page) {
+  uint32_t since_purge = (uint32_t)ta_clock_ms() - page->holes_purged_ms;
+  ta_purge_backoff_on_reuse(&page->hole_backoff, since_purge,
+                            (uint64_t)ta_options_value(TA_OPTION_PURGE_DELAY_MS));
   uint64_t holes = atomic_load_explicit(&page->holes, memory_order_relaxed);
   push_blocks_of(page, holes, 0);
   atomic_store_explicit(&page->holes, 0, memory_order_release);
@@ -181,7 +186,7 @@ static bool page_fill_holes(ta_page_t *page) {
   return page->free != NULL;
 }
 
-void ta_page_purge_holes(ta_page_t *page) {
+void ta_page_purge_holes(ta_page_t *page, uint64_t now) {
   if (page->hole_shift == 0 || atomic_load_explicit(&page->holes, memory_order_relaxed) != 0) {
     return;
   }
@@ -219,6 +224,7 @@ void ta_page_purge_holes(ta_page_t *page) {
   /* Published before the purge zeroes the blocks' free marks: a free through
    * another heap that reads a zero mark then sees the hole. */
   atomic_store_explicit(&page->holes, holes, memory_order_release);
+  page->holes_purged_ms = (uint32_t)now;
   uint64_t failed = 0;
   for (uint64_t todo = holes; todo != 0;) {
     unsigned first;

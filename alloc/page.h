@@ -129,8 +129,9 @@ static inline bool ta_page_block_in_hole(const ta_page_t *page, const void *bloc
 /* Purges the granules of the page that hold only free blocks (after
  * ta_page_collect, so that every free block is on page->free), leaving the
  * page in use: the owner's upkeep does this for pages that have been quiet.
- * Only pages that have no holes yet. */
-void ta_page_purge_holes(ta_page_t *page);
+ * Only pages that have no holes yet. `now`: ta_clock_ms, for the backoff of
+ * a page whose holes are refilled soon (page_fill_holes). */
+void ta_page_purge_holes(ta_page_t *page, uint64_t now);
 
 /* Whether block sits on any of the page's free lists, or in a hole. Slow:
  * for the rare block whose free mark says it may already be free. */

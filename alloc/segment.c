@@ -91,13 +91,19 @@ static __attribute__((noinline)) ta_page_t *take_purged_page(ta_segment_t *segme
 }
 
 ta_page_t *ta_segment_take_page(ta_segment_t *segment) {
+  if (__builtin_expect(ta_segment_next_take_is_purged(segment), 0)) {
+    return take_purged_page(segment);
+  }
   uint64_t warm = segment->free_pages & ~segment->purged_free_pages;
-  if (__builtin_expect(warm == 0, 0)) return take_purged_page(segment);
   return take_page_at(segment, (unsigned)__builtin_ctzll(warm));
 }
 
-void ta_segment_purge_free_pages(ta_segment_t *segment) {
+void ta_segment_purge_free_pages(ta_segment_t *segment, uint64_t now) {
   uint64_t todo = segment->resident_free_pages & segment->free_pages;
+  if (todo != 0) {
+    segment->purged_at = now;
+    segment->purge_answered = false;
+  }
   while (todo != 0) {
     unsigned first;
     unsigned end;

@@ -118,6 +118,13 @@ typedef struct ta_page {
    * on its lists for the next take by the same class; 0 if none. Owner
    * only, but rare: off the first line. */
   uint32_t kept_bytes;
+  /* When holes were last purged (ta_clock_ms, low 32 bits); how many times
+   * the quiet upkeeps a page needs before its holes are purged double
+   * (ta_purge_backoff_on_reuse, from page_fill_holes); and the upkeeps the
+   * page has been quiet for (see holes_looked). */
+  uint32_t holes_purged_ms;
+  uint8_t hole_backoff;
+  uint8_t quiet_upkeeps;
   ta_list_node_t queue_node; /* in the heap's class queue (a full page is on none) */
   /* Holes: granules (OS pages) of the area that held only free blocks and
    * were purged while the page stayed in use (page.c); bit i is the granule
@@ -199,6 +206,13 @@ typedef struct ta_segment {
   uint64_t resident_free_pages;
   uint64_t pages_quiet_since;
   uint64_t purged_free_pages;
+  /* When free pages were last purged; whether a take of a purged page has
+   * answered that purge since (the first take after a purge counts, not each
+   * of the pages it purged); and how many times the purge delay doubles for
+   * this segment's free pages (ta_purge_backoff_on_reuse, on that take). */
+  uint64_t purged_at;
+  bool purge_answered;
+  uint8_t purge_backoff;
   ta_page_t pages[TA_SEGMENT_MAX_PAGES];
 } ta_segment_t;
 
@@ -283,9 +297,36 @@ ta_page_t *ta_segment_take_page(ta_segment_t *segment);
 bool ta_segment_return_page(ta_segment_t *segment, ta_page_t *page, uint64_t now);
 
 /* Purges the memory of the segment's free pages still resident, one call per
- * run of adjacent pages; they stay committed, so only where the mapper can
- * purge (ta_os_can_purge). */
-void ta_segment_purge_free_pages(ta_segment_t *segment);
+ * run of adjacent pages, at time `now`; they stay committed, so only where
+ * the mapper can purge (ta_os_can_purge). */
+void ta_segment_purge_free_pages(ta_segment_t *segment, uint64_t now);
+
+/* The most a purge's wait doubles where the program undoes its purges:
+ * 32 times, 320 ms at the default delay, the longest that memory a program
+ * keeps cycling through waits before it goes back once the program stops. */
+#define TA_PURGE_BACKOFF_MAX 5
+
+/* On reuse of purged memory, `since_purge` ms after the purge, which had
+ * waited `delay` doubled *backoff times: a reuse within a few waits undid
+ * the purge (the memory faults back in, after a system call that also
+ * flushed every thread's TLB), so the wait doubles; a reuse long after
+ * halves it again. Memory a program cycles through on a period of a few
+ * waits is then kept, and memory it leaves still goes back. */
+static inline void ta_purge_backoff_on_reuse(uint8_t *backoff, uint64_t since_purge,
+                                             uint64_t delay) {
+  uint64_t waited = delay << *backoff;
+  if (since_purge < 8 * waited) {
+    if (*backoff < TA_PURGE_BACKOFF_MAX) ++*backoff;
+  } else if (since_purge >= 64 * waited && *backoff > 0) {
+    --*backoff;
+  }
+}
+
+/* Whether the segment's next take (ta_segment_take_page) is of a purged
+ * page: it has no other free page. */
+static inline bool ta_segment_next_take_is_purged(const ta_segment_t *segment) {
+  return (segment->free_pages & ~segment->purged_free_pages) == 0;
+}
 
 /* Bytes of the segment's free pages that were purged: committed again, for
  * the books, when the segment goes back whole. */

@@ -415,6 +415,59 @@ TEST_P(PurgeTest, FreeBlocksOfAPageInUseGoBackOnceThePageHasBeenQuiet) {
   ta_heap_destroy(heap);
 }
 
+// Holes refilled soon after their purge undid it (their memory faults back
+// in): the page's next purge of holes waits for two quiet upkeeps rather
+// than one. (The rule, shared with free pages of a segment, and its way
+// back: alloc/purge_backoff_test.)
+TEST_P(PurgeTest, HolesRefilledSoonAfterTheirPurgeWaitLongerNextTime) {
+  if (GetParam() == Base::kDecommitting) {
+    EXPECT_EQ(base_.purge, nullptr) << "no holes without a purge: nothing to refill";
+    return;
+  }
+  ta_heap_t *heap = ta_heap_new();
+  ASSERT_NE(heap, nullptr);
+  SmallWork(heap, 1000);
+  auto purges = [&] { return ta_counting_mapper_stats(cm_).calls[TA_MAPPER_PURGE]; };
+  auto quiet_then_work = [&](uint64_t ms) {
+    clock_now += ms;
+    SmallWork(heap, 100000);
+  };
+  // As in the test above: ten pages of 1 KiB blocks, one in 16 kept live.
+  std::vector<void *> blocks(640);
+  for (void *&p : blocks) {
+    p = ta_heap_alloc(heap, Layout(1024));
+    ASSERT_NE(p, nullptr);
+  }
+  void *extra = ta_heap_alloc(heap, Layout(1024));
+  ASSERT_NE(extra, nullptr);
+  auto free_most = [&] {
+    for (size_t i = 0; i < blocks.size(); i++) {
+      if (i % 16 != 0) ta_heap_free(heap, blocks[i], Layout(1024));
+    }
+  };
+  free_most();
+  quiet_then_work(100);
+  size_t before = purges();
+  quiet_then_work(100);
+  ASSERT_GT(purges(), before) << "holes purged after one quiet upkeep";
+  quiet_then_work(10);
+  for (size_t i = 0; i < blocks.size(); i++) {  // every hole refilled, 10 ms after the purge
+    if (i % 16 == 0) continue;
+    blocks[i] = ta_heap_alloc(heap, Layout(1024));
+    ASSERT_NE(blocks[i], nullptr);
+  }
+  free_most();
+  quiet_then_work(100);
+  before = purges();
+  quiet_then_work(100);
+  EXPECT_EQ(purges(), before) << "one quiet upkeep is no longer enough";
+  quiet_then_work(100);
+  EXPECT_GT(purges(), before) << "purged after two";
+  for (size_t i = 0; i < blocks.size(); i += 16) ta_heap_free(heap, blocks[i], Layout(1024));
+  ta_heap_free(heap, extra, Layout(1024));
+  ta_heap_destroy(heap);
+}
+
 // A freed huge block is kept whole for the next one of its size, from any
 // heap: no system call, the same address; a second free of it is refused
 // while it waits. Past the delay it goes back like any free memory.

@@ -194,7 +194,11 @@ typedef enum ta_option {
    * OS: on Linux with MADV_DONTNEED, the pages staying mapped so that reuse
    * needs no system call; elsewhere by decommitting them. On Linux the OS
    * pages of free blocks inside a page still in use go back too, once no
-   * block has been freed into that page for the delay. It is done by the
+   * block has been freed into that page for the delay. Free pages of a
+   * segment in use, and those free blocks, that a program takes again soon
+   * after their purge wait longer before their next one, up to 32 times
+   * the delay (a heap's memory at most as long as its longest wait). It is
+   * done by the
    * next thread that takes a slow path of tinyalloc after the delay (every
    * thread that allocates does so regularly), or by ta_heap_collect or
    * ta_trim. */
