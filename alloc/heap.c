@@ -431,20 +431,25 @@ static void heap_sweep(ta_heap_t *heap, bool everything) {
 static inline uint8_t max_u8(uint8_t a, uint8_t b) { return a > b ? a : b; }
 
 /* Purges the free pages of the heap's segments that have taken or given
- * back no page for the purge delay. Where the mapper cannot purge they stay
- * as they are: a decommit would need a commit before the page is used again. */
-static uint8_t heap_purge_free_pages(ta_heap_t *heap, uint64_t now) {
+ * back no page for the purge delay, doubled by the backoff (segment.h) but
+ * when `all` (ta_heap_collect: a program about to go idle). Where the mapper
+ * cannot purge they stay as they are: a decommit would need a commit before
+ * the page is used again. Returns the largest backoff of the segments whose
+ * free pages still wait. */
+static uint8_t heap_purge_free_pages(ta_heap_t *heap, bool all, uint64_t now) {
   if (!ta_os_can_purge()) return 0;
   uint64_t delay = (uint64_t)ta_options_value(TA_OPTION_PURGE_DELAY_MS);
   uint8_t most_backoff = 0;
   for (int kind = TA_PAGE_SMALL; kind <= TA_PAGE_MEDIUM; kind++) {
     for (ta_list_node_t *node = heap->free_segments[kind].head; node != NULL; node = node->next) {
       ta_segment_t *segment = TA_CONTAINER_OF(node, ta_segment_t, free_node);
-      uint8_t backoff = max_u8(segment->purge_backoff, heap->purge_backoff);
-      most_backoff = max_u8(most_backoff, segment->purge_backoff);
-      if (segment->resident_free_pages != 0 &&
-          segment->pages_quiet_since + (delay << backoff) <= now) {
+      if (segment->resident_free_pages == 0) continue;
+      uint8_t backoff = all ? 0 : max_u8(segment->purge_backoff, heap->purge_backoff);
+      uint64_t quiet_since = segment->pages_quiet_since;
+      if (quiet_since <= now && now - quiet_since >= ta_purge_wait(delay, backoff)) {
         ta_segment_purge_free_pages(segment, now);
+      } else {
+        most_backoff = max_u8(most_backoff, segment->purge_backoff);
       }
     }
   }
@@ -457,7 +462,10 @@ static uint8_t heap_purge_free_pages(ta_heap_t *heap, uint64_t now) {
  * (ta_heap_collect): every page now, the first of each queue too. A page is
  * looked at once until its count of blocks in use changes (a heap collected
  * again and again, as abandoned ones are, costs no new scan); the first of
- * a queue, which serves allocations, only when `all`. */
+ * a queue, which serves allocations, only when `all`. A page whose holes
+ * were refilled soon after their purge waits for more quiet upkeeps (its
+ * backoff, or the heap's if longer). Returns the largest backoff of the
+ * pages still waiting for a look. */
 static uint8_t heap_purge_holes(ta_heap_t *heap, bool all, uint64_t now) {
   if (!ta_os_can_purge()) return 0;
   uint8_t most_backoff = 0;
@@ -468,19 +476,20 @@ static uint8_t heap_purge_holes(ta_heap_t *heap, bool all, uint64_t now) {
       node = node->next; /* before the page may be retired */
       bool serving = heap->direct[cls] == page;
       bool changed = ta_page_used(page) != page->quiet_used;
-      uint8_t backoff = max_u8(page->hole_backoff, heap->purge_backoff);
-      most_backoff = max_u8(most_backoff, page->hole_backoff);
       if (changed) {
         page->holes_looked = false;
         page->quiet_upkeeps = 0;
       }
-      if (page->hole_shift == 0 || (!all && (serving || changed))) {
+      if (page->hole_shift == 0) continue;
+      if (!page->holes_looked) most_backoff = max_u8(most_backoff, page->hole_backoff);
+      if (!all && (serving || changed)) {
         page->quiet_used = ta_page_used(page);
         continue;
       }
       if (page->holes_looked) continue;
       /* Quiet for one upkeep, or for more where its holes were refilled
        * soon after a purge (page_fill_holes). */
+      uint8_t backoff = max_u8(page->hole_backoff, heap->purge_backoff);
       if (!all && ++page->quiet_upkeeps < (1u << backoff)) continue;
       page->holes_looked = true;
       if (ta_page_collect(page) && !serving) {
@@ -514,7 +523,7 @@ static void heap_maintain(ta_heap_t *heap) {
     }
     ta_abandoned_reclaim(1);
     uint8_t holes_backoff = heap_purge_holes(heap, false, now);
-    heap->purge_backoff = max_u8(holes_backoff, heap_purge_free_pages(heap, now));
+    heap->purge_backoff = max_u8(holes_backoff, heap_purge_free_pages(heap, false, now));
   }
   purge_due(now);
 }
@@ -529,7 +538,7 @@ void ta_heap_collect(ta_heap_t *heap) {
   heap_sweep(heap, true);
   uint64_t now = ta_clock_ms();
   uint8_t holes_backoff = heap_purge_holes(heap, true, now);
-  heap->purge_backoff = max_u8(holes_backoff, heap_purge_free_pages(heap, now));
+  heap->purge_backoff = max_u8(holes_backoff, heap_purge_free_pages(heap, true, now));
   purge_due(now);
 }
 

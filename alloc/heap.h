@@ -63,10 +63,11 @@ struct ta_heap {
   uint64_t next_sweep_ms;
   uint32_t slow_allocs; /* counts class slow paths, to look at the clock now and then */
   /* The largest purge backoff (ta_purge_backoff_on_reuse) among the pages
-   * of the class queues and the segments with free pages at the last
-   * upkeep: each of them waits at least that long before a purge, so that a
-   * program that reuses purged memory soon teaches the whole heap at once
-   * rather than page by page. */
+   * of the class queues and the segments with free pages that still waited
+   * for a purge at the last upkeep: each of them waits at least that long,
+   * so that a program that reuses purged memory soon teaches the whole heap
+   * at once rather than page by page. Memory already purged counts no more,
+   * so once a program leaves its memory alone the value falls back. */
   uint8_t purge_backoff;
   uint32_t huge_front;            /* its front in the huge cache (ta_huge_cache_put_front) */
   struct ta_heap *next_abandoned; /* in the pool of abandoned thread heaps */

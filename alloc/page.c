@@ -176,7 +176,7 @@ static void push_blocks_of(ta_page_t *page, uint64_t granules, uint64_t keep_out
  * in as they are written). Whether page->free has a block (none only if
  * double frees claimed them all). */
 static bool page_fill_holes(ta_page_t *page) {
-  uint32_t since_purge = (uint32_t)ta_clock_ms() - page->holes_purged_ms;
+  uint64_t since_purge = ta_clock_ms() - page->holes_purged_ms;
   ta_purge_backoff_on_reuse(&page->hole_backoff, since_purge,
                             (uint64_t)ta_options_value(TA_OPTION_PURGE_DELAY_MS));
   uint64_t holes = atomic_load_explicit(&page->holes, memory_order_relaxed);
@@ -224,7 +224,7 @@ void ta_page_purge_holes(ta_page_t *page, uint64_t now) {
   /* Published before the purge zeroes the blocks' free marks: a free through
    * another heap that reads a zero mark then sees the hole. */
   atomic_store_explicit(&page->holes, holes, memory_order_release);
-  page->holes_purged_ms = (uint32_t)now;
+  page->holes_purged_ms = now;
   uint64_t failed = 0;
   for (uint64_t todo = holes; todo != 0;) {
     unsigned first;

@@ -40,4 +40,17 @@ TEST(PurgeBackoff, AReuseInBetweenKeepsTheWait) {
   EXPECT_EQ(backoff, 2);
 }
 
+TEST(PurgeBackoff, TheWaitSaturatesRatherThanWrap) {
+  EXPECT_EQ(ta_purge_wait(10, 0), 10u);
+  EXPECT_EQ(ta_purge_wait(10, TA_PURGE_BACKOFF_MAX), 320u);
+  const uint64_t never = static_cast<uint64_t>(INT64_MAX);  // the largest delay the option takes
+  EXPECT_EQ(ta_purge_wait(never, 1), never * 2);
+  EXPECT_EQ(ta_purge_wait(never, 2), UINT64_MAX);
+  EXPECT_EQ(ta_purge_wait(UINT64_MAX, TA_PURGE_BACKOFF_MAX), UINT64_MAX);
+  // With such a delay no reuse is long after: the wait never shrinks.
+  uint8_t backoff = 2;
+  ta_purge_backoff_on_reuse(&backoff, UINT64_MAX, never);
+  EXPECT_EQ(backoff, 3);
+}
+
 }  // namespace

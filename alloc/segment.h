@@ -118,13 +118,13 @@ typedef struct ta_page {
    * on its lists for the next take by the same class; 0 if none. Owner
    * only, but rare: off the first line. */
   uint32_t kept_bytes;
-  /* When holes were last purged (ta_clock_ms, low 32 bits); how many times
-   * the quiet upkeeps a page needs before its holes are purged double
-   * (ta_purge_backoff_on_reuse, from page_fill_holes); and the upkeeps the
-   * page has been quiet for (see holes_looked). */
-  uint32_t holes_purged_ms;
+  /* How many times the quiet upkeeps a page needs before its holes are
+   * purged double (ta_purge_backoff_on_reuse, from page_fill_holes); the
+   * upkeeps the page has been quiet for (see holes_looked); and when its
+   * holes were last purged (ta_clock_ms). */
   uint8_t hole_backoff;
   uint8_t quiet_upkeeps;
+  uint64_t holes_purged_ms;
   ta_list_node_t queue_node; /* in the heap's class queue (a full page is on none) */
   /* Holes: granules (OS pages) of the area that held only free blocks and
    * were purged while the page stayed in use (page.c); bit i is the granule
@@ -306,6 +306,12 @@ void ta_segment_purge_free_pages(ta_segment_t *segment, uint64_t now);
  * keeps cycling through waits before it goes back once the program stops. */
 #define TA_PURGE_BACKOFF_MAX 5
 
+/* The purge delay doubled `backoff` times, saturating: a delay set near
+ * UINT64_MAX (never purge) must not wrap to a short one. */
+static inline uint64_t ta_purge_wait(uint64_t delay, uint8_t backoff) {
+  return delay > (UINT64_MAX >> backoff) ? UINT64_MAX : delay << backoff;
+}
+
 /* On reuse of purged memory, `since_purge` ms after the purge, which had
  * waited `delay` doubled *backoff times: a reuse within a few waits undid
  * the purge (the memory faults back in, after a system call that also
@@ -314,10 +320,10 @@ void ta_segment_purge_free_pages(ta_segment_t *segment, uint64_t now);
  * waits is then kept, and memory it leaves still goes back. */
 static inline void ta_purge_backoff_on_reuse(uint8_t *backoff, uint64_t since_purge,
                                              uint64_t delay) {
-  uint64_t waited = delay << *backoff;
-  if (since_purge < 8 * waited) {
+  uint64_t waited = ta_purge_wait(delay, *backoff);
+  if (since_purge / 8 < waited) {
     if (*backoff < TA_PURGE_BACKOFF_MAX) ++*backoff;
-  } else if (since_purge >= 64 * waited && *backoff > 0) {
+  } else if (since_purge / 64 >= waited && *backoff > 0) {
     --*backoff;
   }
 }

@@ -194,14 +194,13 @@ typedef enum ta_option {
    * OS: on Linux with MADV_DONTNEED, the pages staying mapped so that reuse
    * needs no system call; elsewhere by decommitting them. On Linux the OS
    * pages of free blocks inside a page still in use go back too, once no
-   * block has been freed into that page for the delay. Free pages of a
-   * segment in use, and those free blocks, that a program takes again soon
-   * after their purge wait longer before their next one, up to 32 times
-   * the delay (a heap's memory at most as long as its longest wait). It is
-   * done by the
-   * next thread that takes a slow path of tinyalloc after the delay (every
-   * thread that allocates does so regularly), or by ta_heap_collect or
-   * ta_trim. */
+   * block has been freed into that page for the delay. Memory that a
+   * program takes again soon after its purge waits longer before its next
+   * one, up to 32 times the delay, and so does the rest of that heap's
+   * memory while it waits (ta_heap_collect waits only the delay). It is
+   * done by the next thread that takes a slow path of tinyalloc after the
+   * delay (every thread that allocates does so regularly), or by
+   * ta_heap_collect or ta_trim. */
   TA_OPTION_PURGE_DELAY_MS,
   /* TINYALLOC_RETAIN_BYTES (default 134217728, 128 MiB; suffixes K, M and G
    * multiply by 1024, 1024^2, 1024^3): the most free memory kept committed
