@@ -11,6 +11,7 @@
 #include "alloc/os_memory.h"
 #include "alloc/remote_huge.h"
 #include "alloc/segment_map.h"
+#include "tinyalloc/clock.h"
 #include "tinyalloc/mapper.h"
 #include "tinyalloc/sysinfo.h"
 
@@ -280,6 +281,16 @@ void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment) {
     /* Stays in the held counters there (the statistics leave fronts out),
      * so the heap's next huge block of its size takes it back with no
      * atomic but the front's exchange and the retention count. */
+    if (ta_huge_cache_put_front(&heap->huge_front, segment)) return;
+    /* Refused, maybe for the retention cap, held by free memory whose delay
+     * has passed but that no slow path has purged yet (a program that only
+     * allocates and frees huge blocks takes none): every huge block was
+     * then unmapped and mapped again, 20 us a pair after a big heap's
+     * destroy. Purge what is due and try once more: a clock read on a path
+     * that otherwise unmaps. */
+    uint64_t now = ta_clock_ms();
+    ta_huge_cache_purge_due(now, false);
+    ta_arena_purge_due(now);
     if (ta_huge_cache_put_front(&heap->huge_front, segment)) return;
   }
   ta_segment_unhold(segment);

@@ -509,6 +509,45 @@ TEST_P(PurgeTest, AFreedHugeBlockIsReusedByTheNextOfItsSizeWithNoSystemCall) {
   ta_heap_destroy(first);
 }
 
+// A program that only allocates and frees huge blocks takes no slow path
+// that would purge memory whose delay has passed: when the retention cap is
+// held by such memory, a huge block's free purges it first and keeps the
+// block, so that the next block of its size needs no system call (it was
+// unmapped and mapped again on every pair, after a big heap's destroy).
+TEST_P(PurgeTest, AHugeFreeMakesRoomUnderTheCapFromMemoryWhoseDelayHasPassed) {
+  ASSERT_EQ(ta_option_set(TA_OPTION_RETAIN_BYTES, 96LL << 20), TA_OK);  // one 64 MiB block fits
+  // A big heap of small blocks, destroyed: its segments hold the cap.
+  ta_heap_t *big = ta_heap_new();
+  ASSERT_NE(big, nullptr);
+  std::vector<void *> blocks(100000);  // 100 MiB of 1 KiB blocks
+  for (void *&p : blocks) {
+    p = ta_heap_alloc(big, Layout(1024));
+    ASSERT_NE(p, nullptr);
+  }
+  for (void *p : blocks) ta_heap_free(big, p, Layout(1024));
+  ta_heap_destroy(big);
+  ta_stats_t stats;
+  ASSERT_EQ(ta_stats_get(&stats), TA_OK);
+  ASSERT_GT(stats.retained_bytes + 64 * kMiB, (size_t)96 * kMiB) << "the cap is held";
+  clock_now += 100;  // all of it due; no slow path runs from here on
+  ta_heap_t *heap = ta_heap_new();
+  ASSERT_NE(heap, nullptr);
+  const size_t size = 64 * kMiB;
+  void *p = ta_heap_alloc(heap, Layout(size));
+  ASSERT_NE(p, nullptr);
+  ta_heap_free(heap, p, Layout(size));
+  const ta_counting_stats_t before = ta_counting_mapper_stats(cm_);
+  void *q = ta_heap_alloc(heap, Layout(size));
+  ASSERT_NE(q, nullptr);
+  const ta_counting_stats_t after = ta_counting_mapper_stats(cm_);
+  for (int op = 0; op < TA_MAPPER_OP_COUNT; op++) {
+    EXPECT_EQ(after.calls[op], before.calls[op]) << "mapper function " << op;
+  }
+  EXPECT_EQ(q, p);
+  ta_heap_free(heap, q, Layout(size));
+  ta_heap_destroy(heap);
+}
+
 // A heap keeps the huge block it freed last for itself (its front in the
 // cache) and takes it back for its next block of that size with no system
 // call; one it then leaves idle goes back once the delay has passed, through
