@@ -503,12 +503,12 @@ static uint8_t heap_purge_holes(ta_heap_t *heap, bool all, uint64_t now) {
   return most_backoff;
 }
 
-/* The process-wide purges due at `now`: huge blocks freed through other
- * heaps, the huge cache, the arena. */
-static void purge_due(uint64_t now) {
-  ta_remote_huge_purge_due(now, false);
-  ta_huge_cache_purge_due(now, false);
-  ta_arena_purge_due(now);
+/* The purges of the heap's pages in use, holes and free pages of its
+ * segments (`all`: ta_heap_collect's), and the heap's wait for the next
+ * ones: the longest of what still waits. */
+static void heap_purge_in_use(ta_heap_t *heap, bool all, uint64_t now) {
+  uint8_t holes_backoff = heap_purge_holes(heap, all, now);
+  heap->purge_backoff = max_u8(holes_backoff, heap_purge_free_pages(heap, all, now));
 }
 
 static void heap_maintain(ta_heap_t *heap) {
@@ -522,10 +522,9 @@ static void heap_maintain(ta_heap_t *heap) {
       heap_sweep(heap, false);
     }
     ta_abandoned_reclaim(1);
-    uint8_t holes_backoff = heap_purge_holes(heap, false, now);
-    heap->purge_backoff = max_u8(holes_backoff, heap_purge_free_pages(heap, false, now));
+    heap_purge_in_use(heap, false, now);
   }
-  purge_due(now);
+  ta_purge_due(now);
 }
 
 void ta_heap_collect(ta_heap_t *heap) {
@@ -537,9 +536,8 @@ void ta_heap_collect(ta_heap_t *heap) {
   ta_heap_spill_flush(heap);
   heap_sweep(heap, true);
   uint64_t now = ta_clock_ms();
-  uint8_t holes_backoff = heap_purge_holes(heap, true, now);
-  heap->purge_backoff = max_u8(holes_backoff, heap_purge_free_pages(heap, true, now));
-  purge_due(now);
+  heap_purge_in_use(heap, true, now);
+  ta_purge_due(now);
 }
 
 static ta_page_t *heap_new_page(ta_heap_t *heap, unsigned cls) {

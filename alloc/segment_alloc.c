@@ -288,9 +288,7 @@ void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment) {
      * then unmapped and mapped again, 20 us a pair after a big heap's
      * destroy. Purge what is due and try once more: a clock read on a path
      * that otherwise unmaps. */
-    uint64_t now = ta_clock_ms();
-    ta_huge_cache_purge_due(now, false);
-    ta_arena_purge_due(now);
+    ta_purge_due(ta_clock_ms());
     if (ta_huge_cache_put_front(&heap->huge_front, segment)) return;
   }
   ta_segment_unhold(segment);
@@ -300,6 +298,12 @@ void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment) {
   }
   if (cacheable && ta_huge_cache_put(segment)) return;
   ta_segment_release(segment, false);
+}
+
+void ta_purge_due(uint64_t now) {
+  ta_remote_huge_purge_due(now, false);
+  ta_huge_cache_purge_due(now, false);
+  ta_arena_purge_due(now);
 }
 
 void ta_segment_release(ta_segment_t *segment, bool expired) {

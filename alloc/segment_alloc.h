@@ -41,6 +41,10 @@ void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment);
  * purges it at once rather than keep it for another delay). */
 void ta_segment_release(ta_segment_t *segment, bool expired);
 
+/* The process-wide purges due at `now`: huge blocks freed through other
+ * heaps, the huge cache, the arena. */
+void ta_purge_due(uint64_t now);
+
 #ifdef __cplusplus
 }
 #endif
