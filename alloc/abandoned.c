@@ -54,13 +54,17 @@ ta_heap_t *ta_abandoned_pop(void) {
   return heap;
 }
 
-void ta_abandoned_reclaim(size_t max) {
+void ta_abandoned_reclaim(size_t max, bool now) {
   size_t n = atomic_load_explicit(&count, memory_order_relaxed);
   if (max > n) max = n; /* each heap looked at once, also those put back */
   for (size_t i = 0; i < max; i++) {
     ta_heap_t *heap = ta_abandoned_pop();
     if (heap == NULL) return;
-    ta_heap_collect(heap);
+    if (now) {
+      ta_heap_collect(heap);
+    } else {
+      ta_heap_collect_idle(heap);
+    }
     if (ta_heap_is_empty(heap)) {
       ta_heap_release_unregistered(heap);
     } else {

@@ -14,8 +14,10 @@ void ta_abandoned_push(ta_heap_t *heap);
 ta_heap_t *ta_abandoned_pop(void);
 /* Collects up to max abandoned heaps, releases those left empty (other
  * threads freed all their blocks meanwhile) and puts the others back at the
- * tail: memory a thread left behind need not wait for a new thread. */
-void ta_abandoned_reclaim(size_t max);
+ * tail: memory a thread left behind need not wait for a new thread. Their
+ * memory is purged once it has waited the purge delay (ta_heap_collect_idle)
+ * or, if `now` (ta_trim), at once (ta_heap_collect). */
+void ta_abandoned_reclaim(size_t max, bool now);
 
 /* The pool's lock, held across fork() (fork.c). */
 void ta_abandoned_lock(void);

@@ -353,7 +353,7 @@ void ta_heap_destroy(ta_heap_t *heap) {
 }
 
 void ta_trim(void) {
-  ta_abandoned_reclaim(SIZE_MAX);
+  ta_abandoned_reclaim(SIZE_MAX, true);
   ta_heap_t *heap;
   while ((heap = heap_cache_take()) != NULL) ta_mem_unmap(heap, heap_bytes());
   ta_heap_registry_trim();
@@ -430,13 +430,21 @@ static void heap_sweep(ta_heap_t *heap, bool everything) {
 #define TA_SLOW_ALLOCS_PER_UPKEEP 16
 static inline uint8_t max_u8(uint8_t a, uint8_t b) { return a > b ? a : b; }
 
+/* What an upkeep purges (heap_purge_in_use). */
+typedef enum {
+  PURGE_DUE,      /* what waited its delay and backoff: the heap's own upkeep */
+  PURGE_DUE_IDLE, /* the same in a heap no thread allocates from (abandoned):
+                   * the pages that served allocations wait like the rest */
+  PURGE_NOW,      /* ta_heap_collect: holes now, free pages after the bare delay */
+} purge_mode_t;
+
 /* Purges the free pages of the heap's segments that have taken or given
  * back no page for the purge delay, doubled by the backoff (segment.h) but
- * when `all` (ta_heap_collect: a program about to go idle). Where the mapper
+ * for PURGE_NOW (ta_heap_collect: a program about to go idle). Where the mapper
  * cannot purge they stay as they are: a decommit would need a commit before
  * the page is used again. Returns the largest backoff of the segments whose
  * free pages still wait. */
-static uint8_t heap_purge_free_pages(ta_heap_t *heap, bool all, uint64_t now) {
+static uint8_t heap_purge_free_pages(ta_heap_t *heap, purge_mode_t mode, uint64_t now) {
   if (!ta_os_can_purge()) return 0;
   uint64_t delay = (uint64_t)ta_options_value(TA_OPTION_PURGE_DELAY_MS);
   uint8_t most_backoff = 0;
@@ -444,7 +452,7 @@ static uint8_t heap_purge_free_pages(ta_heap_t *heap, bool all, uint64_t now) {
     for (ta_list_node_t *node = heap->free_segments[kind].head; node != NULL; node = node->next) {
       ta_segment_t *segment = TA_CONTAINER_OF(node, ta_segment_t, free_node);
       if (segment->resident_free_pages == 0) continue;
-      uint8_t backoff = all ? 0 : max_u8(segment->purge_backoff, heap->purge_backoff);
+      uint8_t backoff = mode == PURGE_NOW ? 0 : max_u8(segment->purge_backoff, heap->purge_backoff);
       uint64_t quiet_since = segment->pages_quiet_since;
       if (quiet_since <= now && now - quiet_since >= ta_purge_wait(delay, backoff)) {
         ta_segment_purge_free_pages(segment, now);
@@ -458,15 +466,16 @@ static uint8_t heap_purge_free_pages(ta_heap_t *heap, bool all, uint64_t now) {
 
 /* Purges the holes (page.c) of the pages in the class queues that gave back
  * no block since the heap's last upkeep, a purge delay ago or more: pages a
- * program freed most of and then left alone, as after a burst. `all`
+ * program freed most of and then left alone, as after a burst; PURGE_NOW
  * (ta_heap_collect): every page now, the first of each queue too. A page is
  * looked at once until its count of blocks in use changes (a heap collected
  * again and again, as abandoned ones are, costs no new scan); the first of
- * a queue, which serves allocations, only when `all`. A page whose holes
+ * a queue, which serves allocations, only when no thread allocates from the
+ * heap (PURGE_DUE_IDLE, PURGE_NOW). A page whose holes
  * were refilled soon after their purge waits for more quiet upkeeps (its
  * backoff, or the heap's if longer). Returns the largest backoff of the
  * pages still waiting for a look. */
-static uint8_t heap_purge_holes(ta_heap_t *heap, bool all, uint64_t now) {
+static uint8_t heap_purge_holes(ta_heap_t *heap, purge_mode_t mode, uint64_t now) {
   if (!ta_os_can_purge()) return 0;
   uint8_t most_backoff = 0;
   for (unsigned cls = 0; cls < TA_CLASS_COUNT; cls++) {
@@ -474,7 +483,7 @@ static uint8_t heap_purge_holes(ta_heap_t *heap, bool all, uint64_t now) {
     while (node != NULL) {
       ta_page_t *page = page_of_node(node);
       node = node->next; /* before the page may be retired */
-      bool serving = heap->direct[cls] == page;
+      bool serving = mode == PURGE_DUE && heap->direct[cls] == page;
       bool changed = ta_page_used(page) != page->quiet_used;
       if (changed) {
         page->holes_looked = false;
@@ -482,7 +491,7 @@ static uint8_t heap_purge_holes(ta_heap_t *heap, bool all, uint64_t now) {
       }
       if (page->hole_shift == 0) continue;
       if (!page->holes_looked) most_backoff = max_u8(most_backoff, page->hole_backoff);
-      if (!all && (serving || changed)) {
+      if (mode != PURGE_NOW && (serving || changed)) {
         page->quiet_used = ta_page_used(page);
         continue;
       }
@@ -490,9 +499,9 @@ static uint8_t heap_purge_holes(ta_heap_t *heap, bool all, uint64_t now) {
       /* Quiet for one upkeep, or for more where its holes were refilled
        * soon after a purge (page_fill_holes). */
       uint8_t backoff = max_u8(page->hole_backoff, heap->purge_backoff);
-      if (!all && ++page->quiet_upkeeps < (1u << backoff)) continue;
+      if (mode != PURGE_NOW && ++page->quiet_upkeeps < (1u << backoff)) continue;
       page->holes_looked = true;
-      if (ta_page_collect(page) && !serving) {
+      if (ta_page_collect(page) && heap->direct[cls] != page) {
         page_retire(heap, ta_segment_of(page), page);
         continue;
       }
@@ -504,11 +513,11 @@ static uint8_t heap_purge_holes(ta_heap_t *heap, bool all, uint64_t now) {
 }
 
 /* The purges of the heap's pages in use, holes and free pages of its
- * segments (`all`: ta_heap_collect's), and the heap's wait for the next
- * ones: the longest of what still waits. */
-static void heap_purge_in_use(ta_heap_t *heap, bool all, uint64_t now) {
-  uint8_t holes_backoff = heap_purge_holes(heap, all, now);
-  heap->purge_backoff = max_u8(holes_backoff, heap_purge_free_pages(heap, all, now));
+ * segments, and the heap's wait for the next ones: the longest of what
+ * still waits. */
+static void heap_purge_in_use(ta_heap_t *heap, purge_mode_t mode, uint64_t now) {
+  uint8_t holes_backoff = heap_purge_holes(heap, mode, now);
+  heap->purge_backoff = max_u8(holes_backoff, heap_purge_free_pages(heap, mode, now));
 }
 
 static void heap_maintain(ta_heap_t *heap) {
@@ -521,9 +530,18 @@ static void heap_maintain(ta_heap_t *heap) {
     if (atomic_load_explicit(&heap->remote_since_sweep, memory_order_relaxed) != 0) {
       heap_sweep(heap, false);
     }
-    ta_abandoned_reclaim(1);
-    heap_purge_in_use(heap, false, now);
+    ta_abandoned_reclaim(1, false);
+    heap_purge_in_use(heap, PURGE_DUE, now);
   }
+  ta_purge_due(now);
+}
+
+static void heap_collect(ta_heap_t *heap, purge_mode_t mode) {
+  ta_heap_take_remote(heap);
+  ta_heap_spill_flush(heap);
+  heap_sweep(heap, true);
+  uint64_t now = ta_clock_ms();
+  heap_purge_in_use(heap, mode, now);
   ta_purge_due(now);
 }
 
@@ -532,13 +550,10 @@ void ta_heap_collect(ta_heap_t *heap) {
     ta_report(NULL, "ta_heap_collect", TA_ERR_INVALID_ARGUMENT, NULL);
     return;
   }
-  ta_heap_take_remote(heap);
-  ta_heap_spill_flush(heap);
-  heap_sweep(heap, true);
-  uint64_t now = ta_clock_ms();
-  heap_purge_in_use(heap, true, now);
-  ta_purge_due(now);
+  heap_collect(heap, PURGE_NOW);
 }
+
+void ta_heap_collect_idle(ta_heap_t *heap) { heap_collect(heap, PURGE_DUE_IDLE); }
 
 static ta_page_t *heap_new_page(ta_heap_t *heap, unsigned cls) {
   ta_page_kind_t kind = ta_class_page_kind(cls);

@@ -130,6 +130,13 @@ void ta_heap_release_unregistered(ta_heap_t *heap);
 void ta_heap_cache_lock(void);
 void ta_heap_cache_unlock(void);
 
+/* ta_heap_collect for a heap no thread uses (abandoned, or its thread
+ * exiting): its memory is purged only once it has waited the purge delay,
+ * like that of heaps in use, so that a thread that adopts it soon (a pool of
+ * short-lived workers) finds it committed, without a purge, a fault per OS
+ * page and, in a process with threads, the TLB shootdowns of each purge. */
+void ta_heap_collect_idle(ta_heap_t *heap);
+
 /* Whether the heap holds no segment at all. Heap's thread. */
 bool ta_heap_is_empty(const ta_heap_t *heap);
 

@@ -22,11 +22,13 @@ _Thread_local ta_thread_state_t ta_thread_state TA_TLS_MODEL TA_HIDDEN = {
 
 /* The thread's heap goes back to the pool, emptied of what it can give back;
  * a heap left holding nothing is released instead, so that the pool never
- * holds more than the blocks still alive. */
+ * holds more than the blocks still alive. What it keeps is purged once the
+ * purge delay has passed (ta_heap_collect_idle), not at exit: the next
+ * thread usually adopts it first. */
 static void thread_exit(void *value) {
   ta_heap_t *heap = (ta_heap_t *)value;
   if (thread_heap == heap) thread_heap = &ta_no_heap;
-  ta_heap_collect(heap);
+  ta_heap_collect_idle(heap);
   if (ta_heap_is_empty(heap)) {
     ta_heap_release_unregistered(heap);
   } else {

@@ -18,6 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #endif
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 namespace {
 
@@ -309,6 +312,105 @@ TEST(ThreadHeap, ShortLivedThreadsStrandNoMemory) {
   EXPECT_LE(after.segment_bytes, before.segment_bytes + ((size_t)16 << 20))
       << "segments held grew with the thread count";
 }
+
+#ifdef __linux__
+// Holes purged on Linux only: the Windows mapper has no purge (a decommit
+// would need a commit before the memory is used again).
+
+size_t PurgedBytes() {
+  ta_stats_t s;
+  EXPECT_EQ(ta_stats_get(&s), TA_OK);
+  return s.purged_bytes;
+}
+
+// A thread that allocates 4 MiB of 1000-byte blocks, frees all but one in 64
+// (so its pages in use are mostly whole free OS pages) and exits: its heap is
+// abandoned with them. Returns the blocks it kept and one OS page inside
+// what it freed.
+struct LeftHeap {
+  ta_heap_t *heap = nullptr;
+  std::vector<void *> kept;
+  uintptr_t free_page = 0;
+};
+LeftHeap ExitLeavingHoles() {
+  LeftHeap left;
+  std::thread([&] {
+    left.heap = ta_thread_heap();
+    std::vector<void *> all;
+    for (int i = 0; i < 4096; i++) {
+      void *p = ta_malloc(1000);
+      ASSERT_NE(p, nullptr);
+      std::memset(p, 0x33, 1000);
+      all.push_back(p);
+    }
+    for (size_t i = 0; i < all.size(); i++) {
+      if (i % 64 == 0) {
+        left.kept.push_back(all[i]);
+      } else {
+        ta_free(all[i]);
+      }
+    }
+    // An OS page between the first two kept blocks, whose blocks are free.
+    uintptr_t os_page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t first = ((uintptr_t)all[1] + os_page - 1) & ~(os_page - 1);
+    if (first + os_page <= (uintptr_t)all[63]) left.free_page = first;
+  }).join();
+  return left;
+}
+
+bool Resident(uintptr_t page) {
+  unsigned char in_core = 0;
+  EXPECT_EQ(mincore(reinterpret_cast<void *>(page), (size_t)sysconf(_SC_PAGESIZE), &in_core), 0);
+  return (in_core & 1) != 0;
+}
+
+// A thread's exit purges nothing: the next thread, which usually adopts its
+// heap at once (a pool of short-lived workers), finds the memory committed,
+// without a purge, a fault per OS page and the TLB shootdowns a purge costs
+// in a process with threads. ta_trim purges it at once.
+TEST(ThreadHeap, AnExitingThreadLeavesItsFreeMemoryCommittedForTheNext) {
+  long long delay = ta_option_get(TA_OPTION_PURGE_DELAY_MS);
+  ASSERT_EQ(ta_option_set(TA_OPTION_PURGE_DELAY_MS, 60000), TA_OK);  // nothing due meanwhile
+  size_t before = PurgedBytes();
+  LeftHeap left = ExitLeavingHoles();
+  ASSERT_NE(left.free_page, 0u);
+  EXPECT_EQ(PurgedBytes(), before) << "the thread's exit purged its heap's free memory";
+  EXPECT_TRUE(Resident(left.free_page));
+  ta_heap_t *adopted = nullptr;
+  std::thread([&] {
+    adopted = ta_thread_heap();
+    std::vector<void *> again;
+    for (int i = 0; i < 4096 - 64; i++) again.push_back(ta_malloc(1000));
+    for (void *p : again) ta_free(p);
+  }).join();
+  EXPECT_EQ(adopted, left.heap);
+  EXPECT_EQ(PurgedBytes(), before) << "the adopting thread found its memory purged";
+  for (void *p : left.kept) ta_free(p);
+  ta_trim();
+  EXPECT_GT(PurgedBytes(), before);
+  ASSERT_EQ(ta_option_set(TA_OPTION_PURGE_DELAY_MS, delay), TA_OK);
+}
+
+// No thread adopts the heap: other threads' upkeep purges its free memory
+// once it has waited the purge delay, the pages that served its
+// allocations too.
+TEST(ThreadHeap, AnAbandonedHeapsFreeMemoryIsPurgedOnceItsDelayHasPassed) {
+  long long delay = ta_option_get(TA_OPTION_PURGE_DELAY_MS);
+  ASSERT_EQ(ta_option_set(TA_OPTION_PURGE_DELAY_MS, 5), TA_OK);
+  LeftHeap left = ExitLeavingHoles();
+  ASSERT_NE(left.free_page, 0u);
+  // Ordinary work on this thread: its slow paths look at the pool now and
+  // then (once per purge delay).
+  auto start = std::chrono::steady_clock::now();
+  while (Resident(left.free_page) &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(10)) {
+    for (size_t size = 16; size < 20000; size += 24) ta_free(ta_malloc(size));
+  }
+  EXPECT_FALSE(Resident(left.free_page));
+  for (void *p : left.kept) ta_free(p);
+  ASSERT_EQ(ta_option_set(TA_OPTION_PURGE_DELAY_MS, delay), TA_OK);
+}
+#endif  // __linux__
 
 #ifndef _WIN32
 // fork() while other threads allocate, free and exit: the child, which has
