@@ -136,6 +136,8 @@ static size_t taken_purged(const ta_arena_span_t *span) {
   return purged;
 }
 
+static void due_at_most(uint64_t due);
+
 /* Commits the slots just taken where they are not committed yet. */
 static ta_error_t commit_taken(void *mem, const ta_arena_span_t *span) {
   ta_region_t *r = &regions[span->region];
@@ -151,6 +153,8 @@ static ta_error_t commit_taken(void *mem, const ta_arena_span_t *span) {
   /* One call for fresh slots; slot by slot (each counted once) when some
    * were kept committed. */
   ta_error_t err = TA_OK;
+  size_t fresh = 0; /* slots committed slot by slot here */
+  uint64_t now = kept != 0 ? ta_clock_ms() : 0;
   if (kept == 0) {
     err = ta_mem_commit(mem, span->slots * TA_SEGMENT_SIZE);
     if (err == TA_OK) ta_bitmap_set(r->committed, span->slot, span->slots);
@@ -158,11 +162,21 @@ static ta_error_t commit_taken(void *mem, const ta_arena_span_t *span) {
     for (size_t s = span->slot; s < span->slot + span->slots && err == TA_OK; s++) {
       if (ta_bitmap_is_set(r->committed, s)) continue;
       err = ta_mem_commit((uint8_t *)mem + (s - span->slot) * TA_SEGMENT_SIZE, TA_SEGMENT_SIZE);
-      if (err == TA_OK) ta_bitmap_set(r->committed, s, 1);
+      if (err == TA_OK) {
+        ta_bitmap_set(r->committed, s, 1);
+        atomic_store_explicit(&r->given_at[s], now, memory_order_relaxed); /* if err follows */
+        fresh++;
+      }
     }
   }
   if (err != TA_OK) {
-    /* The committed ones among them stay retained (or purged), free again. */
+    /* Free again: those committed before stay retained (or purged), and
+     * those committed here before the failure are retained from now on, so
+     * that the next take or purge of them finds them counted. */
+    if (fresh != 0) {
+      atomic_fetch_add_explicit(&retained_slots, fresh, memory_order_relaxed);
+      due_at_most(now + (uint64_t)ta_options_value(TA_OPTION_PURGE_DELAY_MS));
+    }
     ta_bitmap_release(r->taken, span->slot, span->slots);
     return err;
   }

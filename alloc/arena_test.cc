@@ -18,6 +18,7 @@
 #include "alloc/test_hook.h"
 #include "tinyalloc/clock.h"
 #include "tinyalloc/mapper.h"
+#include "tinyalloc/testing/failing_mapper.h"
 #include "tinyalloc/tinyalloc.h"
 
 namespace {
@@ -208,6 +209,51 @@ TEST_F(ArenaTest, RetentionNeverExceedsTheCap) {
   ta_arena_stats(&stats);
   EXPECT_EQ(stats.slots_retained, 2u);
   ta_arena_give(span, TA_GIVE_KEEP);
+}
+
+// A take whose commit fails part way, after it committed some of its slots:
+// those are free again and counted retained, so the next take of them, or
+// the purge, leaves the count right. They were neither counted nor taken
+// before, and the next take of them made the count wrap below zero.
+TEST_F(ArenaTest, ACommitThatFailsPartWayLeavesTheSlotsItCommittedRetained) {
+  ta_failing_mapper_t *fm = ta_failing_mapper_new(nullptr);
+  ASSERT_EQ(ta_mapper_set(ta_failing_mapper_table(fm)), TA_OK);
+  // Slots 0, 1 and 2 of a region: 1 retained, 0 and 2 decommitted.
+  void *mem;
+  ta_arena_span_t spans[3];
+  for (auto &span : spans) ASSERT_EQ(ta_arena_take(1, &mem, &span), TA_OK);
+  ASSERT_EQ(spans[1].region, spans[0].region);
+  ASSERT_EQ(spans[2].region, spans[0].region);
+  ASSERT_EQ(spans[1].slot, spans[0].slot + 1);
+  ASSERT_EQ(spans[2].slot, spans[0].slot + 2);
+  ta_arena_give(spans[0], TA_GIVE_PARTLY_DECOMMITTED);
+  ta_arena_give(spans[2], TA_GIVE_PARTLY_DECOMMITTED);
+  ta_arena_give(spans[1], TA_GIVE_KEEP);
+  ta_arena_stats_t stats;
+  ta_arena_stats(&stats);
+  ASSERT_EQ(stats.slots_retained, 1u);
+  // Three slots: slot 0 is committed, slot 2's commit fails.
+  ta_failing_mapper_fail_nth(fm, TA_MAPPER_COMMIT, 2);  // counted from here
+  ta_arena_span_t span;
+  EXPECT_EQ(ta_arena_take(3, &mem, &span), TA_ERR_OUT_OF_MEMORY);
+  ta_arena_stats(&stats);
+  EXPECT_EQ(stats.slots_taken, 0u);
+  EXPECT_EQ(stats.slots_retained, 2u);
+  EXPECT_EQ(stats.slots_committed, 2u);
+  // Now all three: the two retained ones leave the count.
+  ASSERT_EQ(ta_arena_take(3, &mem, &span), TA_OK);
+  EXPECT_EQ(span.slot, spans[0].slot);
+  ta_arena_stats(&stats);
+  EXPECT_EQ(stats.slots_retained, 0u);
+  EXPECT_EQ(stats.slots_committed, 3u);
+  ta_arena_give(span, TA_GIVE_KEEP);
+  ta_arena_stats(&stats);
+  EXPECT_EQ(stats.slots_retained, 3u);
+  ta_arena_trim();
+  ta_arena_stats(&stats);
+  EXPECT_EQ(stats.slots_retained, 0u);
+  ASSERT_EQ(ta_mapper_set(nullptr), TA_OK);
+  ta_failing_mapper_free(fm);
 }
 
 TEST_F(ArenaTest, GivingToPurgeReturnsMemoryAtOnce) {

@@ -325,6 +325,15 @@ TEST(Stress, HugeBlocksKeptForTheirHeapRaceOtherHeapsAndTrims) {
   }
   for (auto &th : threads) th.join();
   EXPECT_EQ(bad.load(), 0) << "blocks that failed, lost their contents or were refused";
+  // Trims raced the fronts all along: none may have lost a segment or its
+  // retention budget.
+  ta_trim();
+  ta_stats_t after;
+  ASSERT_EQ(ta_stats_get(&after), TA_OK);
+  EXPECT_EQ(after.reserved_bytes, 0u);
+  EXPECT_EQ(after.committed_bytes, 0u);
+  EXPECT_EQ(after.segment_bytes, 0u);
+  EXPECT_EQ(after.retained_bytes, 0u);
 }
 
 }  // namespace
