@@ -345,16 +345,16 @@ void ta_arena_retain_unreserve(size_t slots) {
   atomic_fetch_sub_explicit(&retained_slots, slots, memory_order_relaxed);
 }
 
-void ta_arena_give(ta_arena_span_t span, ta_give_t how) {
+/* Gives slots back that have been free since `since` (<= now). */
+static void arena_give(ta_arena_span_t span, ta_give_t how, uint64_t since, uint64_t now) {
   bool partly_decommitted = how == TA_GIVE_PARTLY_DECOMMITTED;
   ta_region_t *r = &regions[span.region];
   uintptr_t base = atomic_load_explicit(&r->base, memory_order_acquire);
   void *mem = (void *)(base + span.slot * TA_SEGMENT_SIZE);
   size_t bytes = span.slots * TA_SEGMENT_SIZE;
-  uint64_t now = ta_clock_ms();
   uint64_t delay = (uint64_t)ta_options_value(TA_OPTION_PURGE_DELAY_MS);
   size_t cap = retain_cap_slots();
-  bool keep = how == TA_GIVE_KEEP && delay != 0 &&
+  bool keep = how == TA_GIVE_KEEP && delay != 0 && now - since < delay &&
               atomic_load_explicit(&retained_slots, memory_order_relaxed) + span.slots <= cap;
   if (partly_decommitted) {
     /* Never handed out as committed: booked decommitted even if the OS
@@ -372,12 +372,22 @@ void ta_arena_give(ta_arena_span_t span, ta_give_t how) {
   if (keep) {
     atomic_fetch_add_explicit(&retained_slots, span.slots, memory_order_relaxed);
     for (size_t s = span.slot; s < span.slot + span.slots; s++) {
-      atomic_store_explicit(&r->given_at[s], now, memory_order_relaxed);
+      atomic_store_explicit(&r->given_at[s], since, memory_order_relaxed);
     }
   }
   ta_bitmap_release(r->taken, span.slot, span.slots);
-  if (keep) due_at_most(now + delay);
+  if (keep) due_at_most(since + delay);
   ta_arena_purge_due(now);
+}
+
+void ta_arena_give(ta_arena_span_t span, ta_give_t how) {
+  uint64_t now = ta_clock_ms();
+  arena_give(span, how, now, now);
+}
+
+void ta_arena_give_free_since(ta_arena_span_t span, uint64_t since) {
+  uint64_t now = ta_clock_ms();
+  arena_give(span, TA_GIVE_KEEP, since < now ? since : now, now);
 }
 
 /* Releases region i if none of its slots is taken. */

@@ -56,6 +56,11 @@ typedef enum ta_give {
  * committed, even if the OS refuses the decommit. */
 void ta_arena_give(ta_arena_span_t span, ta_give_t how);
 
+/* TA_GIVE_KEEP for slots that were free already, kept elsewhere since
+ * `since` (ta_clock_ms; the huge cache): their purge delay counts from then,
+ * not from now. */
+void ta_arena_give_free_since(ta_arena_span_t span, uint64_t since);
+
 /* Counts `slots` kept committed outside the arena (the huge cache) against
  * the retention budget: false, and nothing counted, if they do not fit. */
 bool ta_arena_retain_reserve(size_t slots);

@@ -58,20 +58,20 @@ static size_t slots_of(const ta_segment_t *segment) { return segment->size / TA_
 static uint64_t delay_ms(void) { return (uint64_t)ta_options_value(TA_OPTION_PURGE_DELAY_MS); }
 
 /* Under the lock: removes entry i, keeping the order. */
-static ta_segment_t *remove_at(size_t i) {
-  ta_segment_t *segment = entries[i].segment;
+static cache_entry_t remove_at(size_t i) {
+  cache_entry_t entry = entries[i];
   for (size_t j = i + 1; j < count; j++) entries[j - 1] = entries[j];
   count--;
   uint64_t due = count != 0 ? entries[0].since + delay_ms() : UINT64_MAX;
   atomic_store_explicit(&next_due, due, memory_order_relaxed);
-  return segment;
+  return entry;
 }
 
-/* A segment out of the cache, to the arena (or the OS); `expired`: it was
- * kept for the whole purge delay. */
-static void give_back(ta_segment_t *segment, bool expired) {
+/* A segment out of the cache, kept there since `since`, to the arena (which
+ * keeps it for the rest of its purge delay, not a whole new one) or the OS. */
+static void give_back(ta_segment_t *segment, uint64_t since) {
   ta_arena_retain_unreserve(slots_of(segment));
-  ta_segment_release(segment, expired);
+  ta_segment_release(segment, since);
 }
 
 #define FRONT_NONE UINT32_MAX /* *front when every front was claimed already */
@@ -139,16 +139,16 @@ static void list_insert(ta_segment_t *segment, uint64_t since) {
 /* A segment kept since `since`, its retention reserved, into the list. A
  * full list gives back its oldest entry, which may be this one. */
 static void list_put_reserved(ta_segment_t *segment, uint64_t since) {
-  ta_segment_t *evicted = NULL;
+  cache_entry_t evicted = {NULL, 0};
   ta_huge_cache_lock();
   if (count == TA_HUGE_CACHE_ENTRIES && since < entries[0].since) {
-    evicted = segment;
+    evicted = (cache_entry_t){segment, since};
   } else {
     if (count == TA_HUGE_CACHE_ENTRIES) evicted = remove_at(0);
     list_insert(segment, since);
   }
   ta_huge_cache_unlock();
-  if (evicted != NULL) give_back(evicted, false);
+  if (evicted.segment != NULL) give_back(evicted.segment, evicted.since);
 }
 
 bool ta_huge_cache_put_front(uint32_t *front, ta_segment_t *segment) {
@@ -174,7 +174,7 @@ bool ta_huge_cache_put(ta_segment_t *segment) {
   uint64_t delay = delay_ms();
   if (delay == 0 || !ta_arena_retain_fits(slots_of(segment))) return false;
   uint64_t now = ta_clock_ms();
-  ta_segment_t *evicted = NULL;
+  cache_entry_t evicted = {NULL, 0};
   ta_huge_cache_lock();
   if (count == TA_HUGE_CACHE_ENTRIES) evicted = remove_at(0);
   /* Counted with the evicted entry still in: the budget holds at every
@@ -182,7 +182,7 @@ bool ta_huge_cache_put(ta_segment_t *segment) {
   bool kept = ta_arena_retain_reserve(slots_of(segment));
   if (kept) list_insert(segment, now);
   ta_huge_cache_unlock();
-  if (evicted != NULL) give_back(evicted, false);
+  if (evicted.segment != NULL) give_back(evicted.segment, evicted.since);
   return kept;
 }
 
@@ -210,7 +210,7 @@ static ta_segment_t *list_take(size_t size, size_t block_offset, size_t block_si
   /* Newest first: the likeliest to be in the caches of the CPU. */
   for (size_t i = count; i-- > 0;) {
     if (fits(entries[i].segment, size, block_offset, block_size)) {
-      found = remove_at(i);
+      found = remove_at(i).segment;
       break;
     }
   }
@@ -229,7 +229,7 @@ static ta_segment_t *fronts_take(const front_t *own, size_t size, size_t block_o
     ta_segment_t *segment = front_take_away(&fronts[i]);
     if (segment == NULL) continue;
     if (fits(segment, size, block_offset, block_size)) return segment;
-    give_back(segment, false);
+    give_back(segment, atomic_load_explicit(&fronts[i].since, memory_order_relaxed));
   }
   return NULL;
 }
@@ -244,12 +244,12 @@ ta_segment_t *ta_huge_cache_take(uint32_t front, size_t size, size_t block_offse
   }
   /* Sizes change: what is kept goes to the arena, where a block of any size
    * can use its slots, rather than sit beside new ones. */
-  ta_segment_t *others[TA_HUGE_CACHE_ENTRIES];
+  cache_entry_t others[TA_HUGE_CACHE_ENTRIES];
   size_t n_others = 0;
   ta_huge_cache_lock();
   while (count != 0) others[n_others++] = remove_at(count - 1);
   ta_huge_cache_unlock();
-  for (size_t i = 0; i < n_others; i++) give_back(others[i], false);
+  for (size_t i = 0; i < n_others; i++) give_back(others[i].segment, others[i].since);
   return NULL;
 }
 
@@ -294,7 +294,9 @@ static void fronts_purge_due(uint64_t now, bool everything) {
     if (everything || due <= now) {
       /* Its heap may have put a newer one meanwhile: taken early, no harm. */
       ta_segment_t *segment = front_take_away(f);
-      if (segment != NULL) give_back(segment, true);
+      if (segment != NULL) {
+        give_back(segment, atomic_load_explicit(&f->since, memory_order_relaxed));
+      }
     } else if (due < next) {
       next = due;
     }
@@ -308,11 +310,11 @@ void ta_huge_cache_purge_due(uint64_t now, bool everything) {
   fronts_purge_due(now, everything);
   if (!everything && now < atomic_load_explicit(&next_due, memory_order_relaxed)) return;
   for (;;) {
-    ta_segment_t *segment = NULL;
+    cache_entry_t entry = {NULL, 0};
     ta_huge_cache_lock();
-    if (count != 0 && (everything || entries[0].since + delay_ms() <= now)) segment = remove_at(0);
+    if (count != 0 && (everything || entries[0].since + delay_ms() <= now)) entry = remove_at(0);
     ta_huge_cache_unlock();
-    if (segment == NULL) return;
-    give_back(segment, true);
+    if (entry.segment == NULL) return;
+    give_back(entry.segment, entry.since);
   }
 }

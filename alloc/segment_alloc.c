@@ -297,7 +297,7 @@ void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment) {
     segment->in_free_list = false;
   }
   if (cacheable && ta_huge_cache_put(segment)) return;
-  ta_segment_release(segment, false);
+  ta_segment_release(segment, ta_clock_ms());
 }
 
 void ta_purge_due(uint64_t now) {
@@ -306,7 +306,7 @@ void ta_purge_due(uint64_t now) {
   ta_arena_purge_due(now);
 }
 
-void ta_segment_release(ta_segment_t *segment, bool expired) {
+void ta_segment_release(ta_segment_t *segment, uint64_t free_since) {
   /* Whole again for the books: the arena purges or releases it whole. */
   if (segment->purged_free_pages != 0) ta_mem_reuse_purged(ta_segment_purged_free_bytes(segment));
   ta_segment_source_t source = segment->source;
@@ -315,10 +315,10 @@ void ta_segment_release(ta_segment_t *segment, bool expired) {
   segment->cookie = 0;
   if (source.direct) {
     ta_mem_release(source.u.mapping.base, source.u.mapping.size, source.u.mapping.committed);
+  } else if (decommitted) {
+    ta_arena_give(source.u.span, TA_GIVE_PARTLY_DECOMMITTED);
   } else {
-    ta_arena_give(source.u.span, decommitted ? TA_GIVE_PARTLY_DECOMMITTED
-                                 : expired   ? TA_GIVE_PURGE
-                                             : TA_GIVE_KEEP);
+    ta_arena_give_free_since(source.u.span, free_since);
   }
 }
 

@@ -36,10 +36,11 @@ void ta_segment_unhold(ta_segment_t *segment);
  * the huge cache if it takes it, else to the arena or the OS. */
 void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment);
 
-/* Returns the memory of a segment no heap lists to the arena or the OS;
- * `expired`: it has been free for the purge delay already (the arena then
- * purges it at once rather than keep it for another delay). */
-void ta_segment_release(ta_segment_t *segment, bool expired);
+/* Returns the memory of a segment no heap lists to the arena or the OS. It
+ * has been free since `free_since` (ta_clock_ms; a segment the huge cache
+ * kept a while): the arena keeps it committed for the rest of its purge
+ * delay only, and purges it at once if the delay has passed. */
+void ta_segment_release(ta_segment_t *segment, uint64_t free_since);
 
 /* The process-wide purges due at `now`: huge blocks freed through other
  * heaps, the huge cache, the arena. */

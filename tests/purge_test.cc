@@ -620,6 +620,30 @@ TEST_P(PurgeTest, AFrontsSegmentMovedToTheListGoesBackOnItsOwnTime) {
   ta_heap_destroy(busy);
 }
 
+// A kept segment that the cache hands to the arena (a block of another size
+// came) keeps its age there too: it goes back once the delay has passed
+// since its free, not a whole delay after the hand-over.
+TEST_P(PurgeTest, AKeptSegmentHandedToTheArenaGoesBackOnItsOwnTime) {
+  ta_heap_t *heap = ta_heap_new();
+  ta_heap_t *busy = ta_heap_new();
+  ASSERT_NE(heap, nullptr);
+  ASSERT_NE(busy, nullptr);
+  SmallWork(busy, 1000);
+  void *p = ta_heap_alloc(heap, Layout(16 * kMiB));
+  ASSERT_NE(p, nullptr);
+  ta_heap_free(heap, p, Layout(16 * kMiB));  // kept from 1000
+  clock_now = 1050;
+  void *q = ta_heap_alloc(heap, Layout(1 * kMiB));  // the 16 MiB one goes to the arena
+  ASSERT_NE(q, nullptr);
+  const size_t kept = Held();
+  clock_now = 1100;
+  SmallWork(busy, 100000);
+  EXPECT_LE(Held(), kept - 8 * kMiB) << "the slots the 1 MiB block left, due at 1100";
+  ta_heap_free(heap, q, Layout(1 * kMiB));
+  ta_heap_destroy(busy);
+  ta_heap_destroy(heap);
+}
+
 // Slots purged after the delay are reused as they are, reading as zero;
 // decommitted ones are committed again first.
 TEST_P(PurgeTest, SlotsGivenBackAreReusedEmpty) {
