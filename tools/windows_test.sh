@@ -2,7 +2,8 @@
 # Cross-compiles //platform for Windows (its *_windows.c sources) and the
 # allocator core on top of it, with mingw-w64 and the warning flags of
 # tools/copts.bzl, and runs their tests under Wine: platform/*_test.cc in one
-# program, alloc/*_test.cc and tests/*_test.cc in another. So the Windows
+# program, and each alloc/*_test.cc and tests/*_test.cc in a program of its
+# own (as each is a test target under Bazel). So the Windows
 # mapper, and the allocator on it, run for real on every CI run. Exits non-zero
 # if anything fails to build or any test fails; a failure is never retried.
 #
@@ -92,21 +93,21 @@ else
   compile core_objs "${core_srcs[@]}"
   # debug_message_test needs the core built with TA_DEBUG, as Bazel's
   # //alloc:core_debug_messages is; the release core is what runs here.
-  alloc_test_srcs=()
-  for src in "$root"/alloc/*_test.cc "$root"/tests/*_test.cc; do
-    # malloc_test leaves thread heaps alive for good (as a program's threads
-    # do): it gets a process of its own, as under Bazel.
-    case "$src" in */debug_message_test.cc | */override_test.cc | */malloc_test.cc) continue ;; esac
-    alloc_test_srcs+=("$src")
-  done
-  malloc_test_objs=()
-  compile malloc_test_objs "$root"/tests/malloc_test.cc
-  alloc_test_objs=()
-  compile alloc_test_objs "${alloc_test_srcs[@]}"
+  # Each core test file is a program of its own, as each is a test target
+  # under Bazel: most check process-wide figures (nothing held after a
+  # trim, the arena's counts), which another file's threads and leftovers
+  # must not reach.
+  rm -f "$build"/*_test.exe
   link "$build/platform_test.exe" "${lib_objs[@]}" "${platform_test_objs[@]}"
-  link "$build/alloc_test.exe" "${core_objs[@]}" "${lib_objs[@]}" "${alloc_test_objs[@]}"
-  link "$build/malloc_test.exe" "${core_objs[@]}" "${lib_objs[@]}" "${malloc_test_objs[@]}"
-  programs=("$build/platform_test.exe" "$build/alloc_test.exe" "$build/malloc_test.exe")
+  programs=("$build/platform_test.exe")
+  for src in "$root"/alloc/*_test.cc "$root"/tests/*_test.cc; do
+    case "$src" in */debug_message_test.cc | */override_test.cc) continue ;; esac
+    test_objs=()
+    compile test_objs "$src"
+    exe="$build/$(basename "$src" .cc).exe"
+    link "$exe" "${core_objs[@]}" "${lib_objs[@]}" "${test_objs[@]}"
+    programs+=("$exe")
+  done
 fi
 
 # The Wine prefix, and one wineserver for the whole run (ended on exit).
