@@ -740,7 +740,7 @@ static bool block_claim_remote(ta_block_t *block) {
 
 static void free_huge(ta_heap_t *heap, ta_segment_t *segment, void *ptr, ta_layout_t layout) {
   ta_page_t *page = &segment->pages[0];
-  if ((uint8_t *)ptr != page->area || !page->in_use || layout.size > segment->huge_size) {
+  if ((uint8_t *)ptr != page->area || !page->in_use || layout.size > segment->huge_usable) {
     free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
     return;
   }
@@ -944,24 +944,36 @@ void ta_heap_free(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
   ta_heap_free_inline(heap, ptr, layout);
 }
 
-size_t ta_usable_size(const void *ptr) {
-  if (ptr == NULL) return 0;
+/* The segment of the live block start ptr, or NULL (ta_usable_size). */
+static ta_segment_t *live_block_segment(const void *ptr) {
+  if (ptr == NULL) return NULL;
   ta_segment_t *segment = ta_segment_lookup(ptr);
-  if (segment == NULL) return 0;
+  if (segment == NULL) return NULL;
   ta_page_t *page = ta_segment_page_of(segment, ptr);
-  if (!page->in_use) return 0;
-  size_t usable;
+  if (!page->in_use) return NULL;
   if (segment->kind == TA_PAGE_HUGE) {
-    if ((const uint8_t *)ptr != page->area) return 0;
-    usable = segment->huge_size;
-  } else {
-    if (!ta_page_is_block_start(page, (uintptr_t)ptr)) return 0;
-    usable = page->block_size;
+    if ((const uint8_t *)ptr != page->area) return NULL;
+  } else if (!ta_page_is_block_start(page, (uintptr_t)ptr)) {
+    return NULL;
   }
   /* A freed block carries its free mark (a live one only if the program wrote
    * that secret-derived value into its second word). */
   const ta_block_t *block = (const ta_block_t *)ptr;
-  if (ta_page_block_in_hole(page, block)) return 0;
+  if (ta_page_block_in_hole(page, block)) return NULL;
   uintptr_t mark = __atomic_load_n(&block->free_mark, __ATOMIC_RELAXED);
-  return mark == ta_block_free_mark(block) ? 0 : usable;
+  return mark == ta_block_free_mark(block) ? NULL : segment;
+}
+
+size_t ta_usable_size(const void *ptr) {
+  ta_segment_t *segment = live_block_segment(ptr);
+  if (segment == NULL) return 0;
+  if (segment->kind == TA_PAGE_HUGE) return segment->huge_usable;
+  return ta_segment_page_of(segment, ptr)->block_size;
+}
+
+bool ta_grow_in_place(void *ptr, size_t size) {
+  ta_segment_t *segment = live_block_segment(ptr);
+  if (segment == NULL || segment->kind != TA_PAGE_HUGE || size > segment->huge_size) return false;
+  if (size > segment->huge_usable) ta_huge_set_usable(segment, size);
+  return true;
 }

@@ -137,6 +137,12 @@ void ta_heap_cache_unlock(void);
  * page and, in a process with threads, the TLB shootdowns of each purge. */
 void ta_heap_collect_idle(ta_heap_t *heap);
 
+/* Grows the live huge block at ptr to `size` bytes in place, where its
+ * segment has room: what ta_usable_size says rises to match. False for any
+ * other block or a size past the segment's end. Any thread, for a block no
+ * other thread uses at the same time (ta_realloc). */
+bool ta_grow_in_place(void *ptr, size_t size);
+
 /* Whether the heap holds no segment at all. Heap's thread. */
 bool ta_heap_is_empty(const ta_heap_t *heap);
 

@@ -79,6 +79,9 @@ void *ta_realloc(void *ptr, size_t size) {
    * a shrink by half or more moves, so that small data does not pin a big
    * block. */
   if (size <= usable && size >= usable / 2) return ptr;
+  /* A huge block (the only kind past the largest class) grows within its
+   * segment while the segment has room. */
+  if (size > usable && usable > TA_CLASS_MAX_SIZE && ta_grow_in_place(ptr, size)) return ptr;
   void *fresh = ta_malloc(size);
   if (fresh == NULL) return NULL; /* the old block stays, as glibc leaves it */
   memcpy(fresh, ptr, size < usable ? size : usable);

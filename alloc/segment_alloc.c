@@ -229,9 +229,9 @@ static __attribute__((noinline)) ta_segment_t *huge_fresh(ta_heap_t *heap, size_
   page->area = at.block;
   /* The one block passes the fast free path's block test while it is live
    * (one block of size 1 carved: only offset 0 is a block start), and the
-   * layout's size is checked against the real size. */
+   * layout's size is checked against its usable size (ta_huge_set_usable
+   * sets block_size to it). */
   ta_page_set_block_size(page, 1);
-  page->block_size = segment->huge_size;
   if (((uintptr_t)at.block & ~(uintptr_t)TA_SEGMENT_MASK) != (uintptr_t)segment) {
     ta_segment_map_set((uintptr_t)at.block, TA_CHUNK_AFTER_HEADER);
   }
@@ -249,6 +249,7 @@ void *ta_huge_alloc(ta_heap_t *heap, size_t size, size_t align, ta_error_t *err)
     if (segment == NULL) return NULL;
   }
   ta_page_t *page = &segment->pages[0]; /* a huge segment's only page */
+  ta_huge_set_usable(segment, size);
   page->free_flags = 0;
   ta_page_set_used(page, 1);
   ta_page_flags_set(page, TA_PAGE_FULL);
@@ -262,6 +263,15 @@ void *ta_huge_alloc(ta_heap_t *heap, size_t size, size_t align, ta_error_t *err)
     segment_list(heap, segment);
   }
   return page->area;
+}
+
+void ta_huge_set_usable(ta_segment_t *segment, size_t size) {
+  /* Never 0, which says "not a live block" (a size-0 request with an
+   * alignment past every class's comes here). */
+  size_t usable = ta_align_up(size != 0 ? size : 1, ta_sysinfo()->page_size);
+  segment->huge_usable = usable < segment->huge_size ? usable : segment->huge_size;
+  /* What the free paths check a layout's size against (ta_page_block_fits). */
+  segment->pages[0].block_size = segment->huge_usable;
 }
 
 void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment) {

@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "tinyalloc/sysinfo.h"
+
 #ifndef _WIN32
 #include <sys/wait.h>
 #include <unistd.h>
@@ -72,6 +74,40 @@ TEST(Malloc, CallocZeroesEvenReusedMemory) {
     }
     for (auto *p : blocks) ta_free(p);
   }
+}
+
+// A huge block's usable size is its size rounded up to the OS page, not the
+// rest of its segment (a 1 MiB block said 4 MiB less the header: RocksDB,
+// which counts its memtable by malloc_usable_size, flushed it 50% early).
+// realloc still grows it in place while its segment has room (a 1 MiB
+// block's 4 MiB segment holds 2 MiB), and the usable size follows.
+TEST(Malloc, AHugeBlocksUsableSizeIsItsSizeAndReallocGrowsItInPlace) {
+  const size_t page = ta_sysinfo()->page_size;
+  for (size_t size : {(size_t)1 << 20, ((size_t)1 << 20) + 100, ((size_t)5 << 20) + 1,
+                      (size_t)8 << 20, (size_t)40 << 20}) {
+    void *p = ta_malloc(size);
+    ASSERT_NE(p, nullptr) << size;
+    EXPECT_GE(ta_malloc_usable_size(p), size);
+    EXPECT_LT(ta_malloc_usable_size(p), size + page) << size;
+    ta_free(p);
+  }
+  // Size 0 with an alignment no class has: a huge block, still live.
+  void *zero = nullptr;
+  ASSERT_EQ(ta_posix_memalign(&zero, 65536, 0), 0);
+  EXPECT_GT(ta_malloc_usable_size(zero), 0u);
+  ta_free(zero);
+  auto *p = static_cast<unsigned char *>(ta_malloc((size_t)1 << 20));
+  ASSERT_NE(p, nullptr);
+  std::memset(p, 0x6b, (size_t)1 << 20);
+  EXPECT_EQ(ta_realloc(p, (size_t)1 << 20), p) << "the same size stays";
+  EXPECT_EQ(ta_realloc(p, (size_t)2 << 20), p) << "room in its segment";
+  EXPECT_EQ(ta_malloc_usable_size(p), (size_t)2 << 20);
+  std::memset(p + ((size_t)1 << 20), 0x6c, (size_t)1 << 20);
+  auto *q = static_cast<unsigned char *>(ta_realloc(p, (size_t)64 << 20));
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q[0], 0x6b);
+  EXPECT_EQ(q[((size_t)2 << 20) - 1], 0x6c);
+  ta_free(q);
 }
 
 TEST(Malloc, ReallocKeepsContentsAndFollowsGlibc) {
