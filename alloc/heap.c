@@ -740,7 +740,7 @@ static bool block_claim_remote(ta_block_t *block) {
 
 static void free_huge(ta_heap_t *heap, ta_segment_t *segment, void *ptr, ta_layout_t layout) {
   ta_page_t *page = &segment->pages[0];
-  if ((uint8_t *)ptr != page->area || !page->in_use || layout.size > segment->huge_usable) {
+  if ((uint8_t *)ptr != page->area || !page->in_use || layout.size > page->block_size) {
     free_invalid(heap, TA_ERR_INVALID_POINTER, ptr);
     return;
   }
@@ -944,8 +944,8 @@ void ta_heap_free(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
   ta_heap_free_inline(heap, ptr, layout);
 }
 
-/* The segment of the live block start ptr, or NULL (ta_usable_size). */
-static ta_segment_t *live_block_segment(const void *ptr) {
+/* The page of the live block start ptr, or NULL (ta_usable_size). */
+static ta_page_t *live_block_page(const void *ptr) {
   if (ptr == NULL) return NULL;
   ta_segment_t *segment = ta_segment_lookup(ptr);
   if (segment == NULL) return NULL;
@@ -961,19 +961,19 @@ static ta_segment_t *live_block_segment(const void *ptr) {
   const ta_block_t *block = (const ta_block_t *)ptr;
   if (ta_page_block_in_hole(page, block)) return NULL;
   uintptr_t mark = __atomic_load_n(&block->free_mark, __ATOMIC_RELAXED);
-  return mark == ta_block_free_mark(block) ? NULL : segment;
+  return mark == ta_block_free_mark(block) ? NULL : page;
 }
 
 size_t ta_usable_size(const void *ptr) {
-  ta_segment_t *segment = live_block_segment(ptr);
-  if (segment == NULL) return 0;
-  if (segment->kind == TA_PAGE_HUGE) return segment->huge_usable;
-  return ta_segment_page_of(segment, ptr)->block_size;
+  const ta_page_t *page = live_block_page(ptr);
+  return page != NULL ? page->block_size : 0; /* a huge block's: ta_huge_set_usable */
 }
 
 bool ta_grow_in_place(void *ptr, size_t size) {
-  ta_segment_t *segment = live_block_segment(ptr);
-  if (segment == NULL || segment->kind != TA_PAGE_HUGE || size > segment->huge_size) return false;
-  if (size > segment->huge_usable) ta_huge_set_usable(segment, size);
+  ta_page_t *page = live_block_page(ptr);
+  if (page == NULL) return false;
+  ta_segment_t *segment = ta_segment_of(page); /* the header holds the page */
+  if (segment->kind != TA_PAGE_HUGE || size > segment->huge_size) return false;
+  if (size > page->block_size) ta_huge_set_usable(segment, size);
   return true;
 }

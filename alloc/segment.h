@@ -180,12 +180,12 @@ typedef struct ta_segment {
   uint64_t free_pages; /* bit i: page i is free */
   size_t size;         /* bytes, a multiple of TA_SEGMENT_SIZE */
   size_t header_size;  /* bytes before the first page's area */
-  size_t huge_size;    /* bytes the block may span, for huge segments */
-  /* What ta_usable_size says of the huge block: its size rounded up to the
-   * OS page, not huge_size, which may be 3 MiB more for a 1 MiB block (a
+  /* Bytes the block may span, for huge segments. What ta_usable_size says
+   * of the block is its page's block_size (ta_huge_set_usable): its size
+   * rounded up to the OS page, which may be 3 MiB less for a 1 MiB block (a
    * program that sizes its own accounting by it, as RocksDB's arena does,
    * would count that); a realloc that grows the block in place raises it. */
-  size_t huge_usable;
+  size_t huge_size;
   /* A huge block in arena slots freed through another heap and left to wait
    * past the purge delay: all of it but its first OS page was decommitted
    * (not purged), so the owner gives the slots back decommitted. */

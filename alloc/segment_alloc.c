@@ -269,9 +269,9 @@ void ta_huge_set_usable(ta_segment_t *segment, size_t size) {
   /* Never 0, which says "not a live block" (a size-0 request with an
    * alignment past every class's comes here). */
   size_t usable = ta_align_up(size != 0 ? size : 1, ta_sysinfo()->page_size);
-  segment->huge_usable = usable < segment->huge_size ? usable : segment->huge_size;
-  /* What the free paths check a layout's size against (ta_page_block_fits). */
-  segment->pages[0].block_size = segment->huge_usable;
+  /* Also what the free paths check a layout's size against
+   * (ta_page_block_fits). */
+  segment->pages[0].block_size = usable < segment->huge_size ? usable : segment->huge_size;
 }
 
 void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment) {

@@ -36,8 +36,8 @@ void ta_segment_unhold(ta_segment_t *segment);
  * the huge cache if it takes it, else to the arena or the OS. */
 void ta_segment_free(ta_heap_t *heap, ta_segment_t *segment);
 
-/* Sets what ta_usable_size says of a huge segment's block of `size` bytes
- * (at most huge_size). */
+/* Sets what ta_usable_size says of a huge segment's block of `size` bytes,
+ * its page's block_size (at most huge_size). */
 void ta_huge_set_usable(ta_segment_t *segment, size_t size);
 
 /* Returns the memory of a segment no heap lists to the arena or the OS. It

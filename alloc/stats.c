@@ -64,7 +64,7 @@ static bool visit_page(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page,
   if (segment->kind == TA_PAGE_HUGE) {
     const ta_block_t *block = (const ta_block_t *)(const void *)page->area;
     if (block->free_mark == ta_block_free_mark(block)) return true; /* being freed elsewhere */
-    return visit(heap, page->area, segment->huge_usable, arg);
+    return visit(heap, page->area, page->block_size, arg);
   }
   ta_block_set_t set;
   free_set_fill(&set, page);

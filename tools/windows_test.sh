@@ -91,16 +91,16 @@ else
   compile platform_test_objs "$root"/platform/*_test.cc
   core_objs=()
   compile core_objs "${core_srcs[@]}"
-  # debug_message_test needs the core built with TA_DEBUG, as Bazel's
-  # //alloc:core_debug_messages is; the release core is what runs here.
+  rm -f "$build"/*_test.exe
+  link "$build/platform_test.exe" "${lib_objs[@]}" "${platform_test_objs[@]}"
+  programs=("$build/platform_test.exe")
   # Each core test file is a program of its own, as each is a test target
   # under Bazel: most check process-wide figures (nothing held after a
   # trim, the arena's counts), which another file's threads and leftovers
   # must not reach.
-  rm -f "$build"/*_test.exe
-  link "$build/platform_test.exe" "${lib_objs[@]}" "${platform_test_objs[@]}"
-  programs=("$build/platform_test.exe")
   for src in "$root"/alloc/*_test.cc "$root"/tests/*_test.cc; do
+    # debug_message_test needs the core built with TA_DEBUG, as Bazel's
+    # //alloc:core_debug_messages is; the release core is what runs here.
     case "$src" in */debug_message_test.cc | */override_test.cc) continue ;; esac
     test_objs=()
     compile test_objs "$src"
