@@ -407,20 +407,23 @@ bool Resident(uintptr_t page) {
 TEST(ThreadHeap, AnExitingThreadLeavesItsFreeMemoryCommittedForTheNext) {
   long long delay = ta_option_get(TA_OPTION_PURGE_DELAY_MS);
   ASSERT_EQ(ta_option_set(TA_OPTION_PURGE_DELAY_MS, 60000), TA_OK);  // nothing due meanwhile
+  // The heap's own memory, looked at with mincore: the process-wide purge
+  // count also moves when a thread's upkeep purges heaps earlier tests left.
   size_t before = PurgedBytes();
   LeftHeap left = ExitLeavingHoles();
   ASSERT_NE(left.free_page, 0u);
-  EXPECT_EQ(PurgedBytes(), before) << "the thread's exit purged its heap's free memory";
-  EXPECT_TRUE(Resident(left.free_page));
+  EXPECT_TRUE(Resident(left.free_page)) << "the thread's exit purged its heap's free memory";
   ta_heap_t *adopted = nullptr;
+  bool found_resident = false;
   std::thread([&] {
     adopted = ta_thread_heap();
+    found_resident = Resident(left.free_page);
     std::vector<void *> again;
     for (int i = 0; i < 4096 - 64; i++) again.push_back(ta_malloc(1000));
     for (void *p : again) ta_free(p);
   }).join();
   EXPECT_EQ(adopted, left.heap);
-  EXPECT_EQ(PurgedBytes(), before) << "the adopting thread found its memory purged";
+  EXPECT_TRUE(found_resident) << "the adopting thread found its memory purged";
   for (void *p : left.kept) ta_free(p);
   ta_trim();
   EXPECT_GT(PurgedBytes(), before);
