@@ -400,6 +400,21 @@ bool Resident(uintptr_t page) {
   return (in_core & 1) != 0;
 }
 
+// What another thread's upkeep does now and then: a look at one heap of the
+// pool of abandoned heaps (which may hold heaps earlier tests left). Through
+// an explicit heap, which adopts none as a new thread's would: its first
+// upkeep comes after 16 allocations that find their class's page dry.
+void VisitAbandonedHeaps() {
+  ta_heap_t *heap = ta_heap_new();
+  ASSERT_NE(heap, nullptr);
+  for (size_t size = 16; size <= 262144; size = size * 5 / 4 + 8) {
+    void *p = ta_heap_alloc(heap, ta_layout_t{size, 8});
+    ASSERT_NE(p, nullptr);
+    ta_heap_free(heap, p, ta_layout_t{size, 8});
+  }
+  ta_heap_destroy(heap);
+}
+
 // A thread's exit purges nothing: the next thread, which usually adopts its
 // heap at once (a pool of short-lived workers), finds the memory committed,
 // without a purge, a fault per OS page and the TLB shootdowns a purge costs
@@ -438,14 +453,29 @@ TEST(ThreadHeap, AnAbandonedHeapsFreeMemoryIsPurgedOnceItsDelayHasPassed) {
   ASSERT_EQ(ta_option_set(TA_OPTION_PURGE_DELAY_MS, 5), TA_OK);
   LeftHeap left = ExitLeavingHoles();
   ASSERT_NE(left.free_page, 0u);
-  // Ordinary work on this thread: its slow paths look at the pool now and
-  // then (once per purge delay).
+  // Other heaps' upkeep, one visit to the pool every millisecond or so.
   auto start = std::chrono::steady_clock::now();
   while (Resident(left.free_page) &&
          std::chrono::steady_clock::now() - start < std::chrono::seconds(10)) {
-    for (size_t size = 16; size < 20000; size += 24) ta_free(ta_malloc(size));
+    VisitAbandonedHeaps();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   EXPECT_FALSE(Resident(left.free_page));
+  for (void *p : left.kept) ta_free(p);
+  ASSERT_EQ(ta_option_set(TA_OPTION_PURGE_DELAY_MS, delay), TA_OK);
+}
+
+// Each heap's upkeep visits the pool of abandoned heaps once per purge delay,
+// so where many threads run, an abandoned heap is visited many times per
+// delay: its holes still wait the delay, not one visit.
+TEST(ThreadHeap, AnAbandonedHeapsHolesWaitTheDelayHoweverOftenItIsVisited) {
+  long long delay = ta_option_get(TA_OPTION_PURGE_DELAY_MS);
+  ASSERT_EQ(ta_option_set(TA_OPTION_PURGE_DELAY_MS, 60000), TA_OK);
+  LeftHeap left = ExitLeavingHoles();
+  ASSERT_NE(left.free_page, 0u);
+  ASSERT_TRUE(Resident(left.free_page));
+  for (int i = 0; i < 64; i++) VisitAbandonedHeaps();
+  EXPECT_TRUE(Resident(left.free_page)) << "visits purged the holes before the delay";
   for (void *p : left.kept) ta_free(p);
   ASSERT_EQ(ta_option_set(TA_OPTION_PURGE_DELAY_MS, delay), TA_OK);
 }
