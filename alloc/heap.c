@@ -669,6 +669,23 @@ TA_NOINLINE void *ta_heap_alloc_class_slow(ta_heap_t *heap, unsigned cls) {
   return alloc_class_from_queue(heap, cls, upkeep);
 }
 
+/* The smallest class from cls on whose blocks all have alignment align, or
+ * TA_CLASS_COUNT: an over-aligned request takes it rather than a padded
+ * block, so that every block starts at its slot and a pointer into a slot
+ * is never mistaken for a block. */
+static unsigned class_with_align(unsigned cls, size_t align) {
+  while (cls < TA_CLASS_COUNT && !ta_class_has_align(cls, align)) cls++;
+  return cls;
+}
+
+/* Without ta_heap_alloc_slow's checks and frame: a class size with a power
+ * of two alignment that some class has (any invalid alignment has none). */
+TA_NOINLINE void *ta_heap_alloc_class_aligned(ta_heap_t *heap, unsigned cls, ta_layout_t layout) {
+  cls = class_with_align(cls, layout.align);
+  if (TA_LIKELY(cls < TA_CLASS_COUNT)) return ta_heap_alloc_class(heap, cls);
+  return ta_heap_alloc_slow(heap, layout);
+}
+
 TA_NOINLINE void *ta_heap_alloc_slow(ta_heap_t *heap, ta_layout_t layout) {
   size_t size = layout.size;
   size_t align = layout.align;
@@ -677,11 +694,7 @@ TA_NOINLINE void *ta_heap_alloc_slow(ta_heap_t *heap, ta_layout_t layout) {
     return NULL;
   }
   if (size <= TA_CLASS_MAX_SIZE) {
-    /* An over-aligned request takes the smallest class whose blocks all have
-     * the alignment, rather than a padded block: every block then starts at
-     * its slot, so a pointer into a slot is never mistaken for a block. */
-    unsigned cls = ta_size_to_class(size);
-    while (cls < TA_CLASS_COUNT && !ta_class_has_align(cls, align)) cls++;
+    unsigned cls = class_with_align(ta_size_to_class(size), align);
     if (cls < TA_CLASS_COUNT) return ta_heap_alloc_class(heap, cls);
   }
   ta_heap_take_remote(heap); /* huge blocks freed elsewhere go back first */

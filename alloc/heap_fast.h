@@ -34,6 +34,9 @@ extern "C" {
  * where said. */
 void *ta_heap_alloc_class_slow(ta_heap_t *heap, unsigned cls);
 void *ta_heap_alloc_slow(ta_heap_t *heap, ta_layout_t layout);
+/* A request of a class size whose class (cls) lacks the alignment: the next
+ * class that has it, or ta_heap_alloc_slow. */
+void *ta_heap_alloc_class_aligned(ta_heap_t *heap, unsigned cls, ta_layout_t layout);
 void ta_heap_free_slow(ta_heap_t *heap, void *ptr, size_t size, size_t align);
 void ta_heap_page_after_free(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page);
 /* A free through a heap (or NULL) that does not own the block, which has
@@ -73,6 +76,7 @@ static inline void *ta_heap_alloc_inline(ta_heap_t *heap, ta_layout_t layout) {
     if (TA_LIKELY(ta_align_is_basic(layout.align) || ta_class_has_align(cls, layout.align))) {
       return ta_heap_alloc_class(heap, cls);
     }
+    return ta_heap_alloc_class_aligned(heap, cls, layout);
   }
   return ta_heap_alloc_slow(heap, layout);
 }
