@@ -520,17 +520,18 @@ static void heap_purge_in_use(ta_heap_t *heap, purge_mode_t mode, uint64_t now) 
   heap->purge_backoff = max_u8(holes_backoff, heap_purge_free_pages(heap, mode, now));
 }
 
-/* How long a heap's upkeep waits before it looks at its pages again: the
- * purge delay, at least 1 ms. */
-static uint64_t purge_delay_step(void) {
+/* Whether the heap's pages are due for a look (once per purge delay, at
+ * least 1 ms apart); if so, the next one is due a delay from now. */
+static bool upkeep_due(ta_heap_t *heap, uint64_t now) {
+  if (now < heap->next_sweep_ms) return false;
   uint64_t delay = (uint64_t)ta_options_value(TA_OPTION_PURGE_DELAY_MS);
-  return delay > 0 ? delay : 1;
+  heap->next_sweep_ms = now + (delay > 0 ? delay : 1);
+  return true;
 }
 
 static void heap_maintain(ta_heap_t *heap) {
   uint64_t now = ta_clock_ms();
-  if (now >= heap->next_sweep_ms) {
-    heap->next_sweep_ms = now + purge_delay_step();
+  if (upkeep_due(heap, now)) {
     ta_heap_take_remote(heap); /* brings watched pages back to their queues */
     ta_heap_spill_flush(heap);
     if (atomic_load_explicit(&heap->remote_since_sweep, memory_order_relaxed) != 0) {
@@ -547,15 +548,14 @@ static void heap_collect(ta_heap_t *heap, purge_mode_t mode) {
   ta_heap_spill_flush(heap);
   heap_sweep(heap, true);
   uint64_t now = ta_clock_ms();
-  if (mode == PURGE_DUE_IDLE && now < heap->next_sweep_ms) {
-    /* An abandoned heap is collected at each visit of another thread's
-     * upkeep, many times per delay where many threads run: its holes count
-     * a quiet upkeep once per delay, as its own upkeep would, not once per
-     * visit (free pages go by their clock and wait the delay anyway). */
-    heap_purge_free_pages(heap, mode, now);
-  } else {
-    if (mode == PURGE_DUE_IDLE) heap->next_sweep_ms = now + purge_delay_step();
+  /* An abandoned heap is collected at each visit of another thread's
+   * upkeep, many times per delay where many threads run: its holes count a
+   * quiet upkeep once per delay, as its own upkeep would, not once per visit
+   * (free pages go by their clock and wait the delay anyway). */
+  if (mode != PURGE_DUE_IDLE || upkeep_due(heap, now)) {
     heap_purge_in_use(heap, mode, now);
+  } else {
+    heap_purge_free_pages(heap, mode, now);
   }
   ta_purge_due(now);
 }

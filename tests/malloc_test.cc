@@ -457,7 +457,7 @@ TEST(ThreadHeap, AnAbandonedHeapsFreeMemoryIsPurgedOnceItsDelayHasPassed) {
   auto start = std::chrono::steady_clock::now();
   while (Resident(left.free_page) &&
          std::chrono::steady_clock::now() - start < std::chrono::seconds(10)) {
-    VisitAbandonedHeaps();
+    ASSERT_NO_FATAL_FAILURE(VisitAbandonedHeaps());
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   EXPECT_FALSE(Resident(left.free_page));
@@ -474,7 +474,7 @@ TEST(ThreadHeap, AnAbandonedHeapsHolesWaitTheDelayHoweverOftenItIsVisited) {
   LeftHeap left = ExitLeavingHoles();
   ASSERT_NE(left.free_page, 0u);
   ASSERT_TRUE(Resident(left.free_page));
-  for (int i = 0; i < 64; i++) VisitAbandonedHeaps();
+  for (int i = 0; i < 64; i++) ASSERT_NO_FATAL_FAILURE(VisitAbandonedHeaps());
   EXPECT_TRUE(Resident(left.free_page)) << "visits purged the holes before the delay";
   for (void *p : left.kept) ta_free(p);
   ASSERT_EQ(ta_option_set(TA_OPTION_PURGE_DELAY_MS, delay), TA_OK);
