@@ -235,6 +235,40 @@ TEST(Malloc, AlignedFamily) {
   EXPECT_EQ(errno, ENOMEM);
 }
 
+// Aligned requests take a class from a formula where they can (malloc.c):
+// it must be the class the own API's search picks for the same layout, and
+// aligned. The second of each pair comes from a page that has blocks: the
+// fast path's pop. Every size up to 1100 bytes, then sizes around each power
+// of two and around 32 times the alignment, where the formula stops.
+TEST(Malloc, AlignedBlocksTakeTheClassTheOwnApiPicks) {
+  std::vector<size_t> sizes;
+  for (size_t size = 0; size <= 1100; size++) sizes.push_back(size);
+  for (size_t power = 2048; power <= ((size_t)1 << 19); power *= 2) {
+    for (size_t size : {power / 2 + power / 4 - 8, power - 8, power, power + 8}) {
+      sizes.push_back(size);
+    }
+  }
+  ta_heap_t *heap = ta_heap_new();
+  ASSERT_NE(heap, nullptr);
+  for (size_t align = 16; align <= 32768; align *= 2) {
+    std::vector<size_t> these = sizes;
+    for (size_t size : {32 * align - 8, 32 * align, 32 * align + 8}) these.push_back(size);
+    for (size_t size : these) {
+      void *own = ta_heap_alloc(heap, ta_layout_t{size, align});
+      ASSERT_NE(own, nullptr) << align << " " << size;
+      for (int i = 0; i < 2; i++) {
+        void *p = ta_aligned_alloc(align, size);
+        ASSERT_NE(p, nullptr) << align << " " << size;
+        EXPECT_TRUE(Aligned(p, align)) << align << " " << size;
+        EXPECT_EQ(ta_malloc_usable_size(p), ta_usable_size(own)) << align << " " << size;
+        ta_free(p);
+      }
+      ta_heap_free(heap, own, ta_layout_t{size, align});
+    }
+  }
+  ta_heap_destroy(heap);
+}
+
 TEST(ThreadHeap, IsPerThreadAndCannotBeDestroyed) {
   ta_heap_t *mine = ta_thread_heap();
   ASSERT_NE(mine, nullptr);
