@@ -681,7 +681,9 @@ static unsigned class_with_align(unsigned cls, size_t align) {
 /* Without ta_heap_alloc_slow's checks and frame: a class size with a power
  * of two alignment that some class has (any invalid alignment has none). */
 TA_NOINLINE void *ta_heap_alloc_class_aligned(ta_heap_t *heap, unsigned cls, ta_layout_t layout) {
-  cls = class_with_align(cls, layout.align);
+  cls = ta_aligned_class_is_power_of_two(layout.align, layout.size)
+            ? ta_aligned_power_of_two_class(layout.align, layout.size)
+            : class_with_align(cls, layout.align);
   if (TA_LIKELY(cls < TA_CLASS_COUNT)) return ta_heap_alloc_class(heap, cls);
   return ta_heap_alloc_slow(heap, layout);
 }

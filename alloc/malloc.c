@@ -89,32 +89,13 @@ void *ta_realloc(void *ptr, size_t size) {
   return fresh;
 }
 
-/* The classes whose blocks are all aligned to 64 bytes or more are the
- * powers of two from 64 bytes and the 45 * 2^j from 1440 bytes, each aligned
- * to its power-of-two factor (up to the header's alignment, 16 KiB). A
- * request aligned to align (64 bytes to 16 KiB) of at most 32 * align bytes
- * (and 256 KiB) is thus served by the smallest power of two that holds both:
- * any 45 * 2^j with the alignment is larger. That is the class ta_heap_alloc's
- * search finds (malloc_test checks), here without a search. */
-static inline bool is_power_of_two_class_request(size_t align, size_t size) {
-  return align - 64 <= TA_SEGMENT_HEADER_ALIGN - 64 && size <= 32 * align &&
-         size <= ((size_t)1 << 18);
-}
-
-/* The class of 2^k (k = 6..18): 64 is class 5, and from 128 the classes
- * run two per doubling (size_class.c). */
-static inline unsigned power_of_two_class(size_t align, size_t size) {
-  size_t n = size > align ? size : align;
-  unsigned k = 64u - (unsigned)__builtin_clzll((unsigned long long)(n - 1));
-  return k == 6 ? 5u : 2u * k - 6u;
-}
-
 /* A power-of-two alignment beyond what a layout may ask is memory that
  * cannot be had (glibc too fails such requests with ENOMEM). */
 static void *alloc_power_of_two_aligned(size_t align, size_t size) {
-  if (TA_LIKELY(is_power_of_two_class_request(align, size))) {
+  /* The class from a formula, no search (ta_heap_alloc_class_aligned's too). */
+  if (TA_LIKELY(ta_aligned_class_is_power_of_two(align, size))) {
     /* ta_no_heap's pages are all empty: a thread without a heap goes on. */
-    ta_page_t *page = ta_thread_heap_or_none()->direct[power_of_two_class(align, size)];
+    ta_page_t *page = ta_thread_heap_or_none()->direct[ta_aligned_power_of_two_class(align, size)];
     if (TA_LIKELY(page->free != NULL)) return ta_heap_page_pop(page);
   }
   if (align > TA_LAYOUT_MAX_ALIGN) return alloc_failed();

@@ -275,6 +275,27 @@ static inline bool ta_class_has_align(unsigned cls, size_t align) {
   return ((align - 1) & (align | ta_class_size(cls) | TA_SEGMENT_HEADER_ALIGN)) == 0;
 }
 
+/* The classes whose blocks are all aligned to 64 bytes or more are the
+ * powers of two from 64 bytes and the 45 * 2^j from 1440 bytes, each aligned
+ * to its power-of-two factor (up to the header's alignment). A request
+ * aligned to a power of two from 64 bytes to the header's alignment, of at
+ * most 32 times that and 256 KiB, is thus served by the smallest power of two
+ * that holds both: any 45 * 2^j with the alignment is larger. That is the
+ * class a search with ta_class_has_align finds (size_class_test checks),
+ * without the search. */
+static inline bool ta_aligned_class_is_power_of_two(size_t align, size_t size) {
+  return align - 64 <= TA_SEGMENT_HEADER_ALIGN - 64 && (align & (align - 1)) == 0 &&
+         size <= 32 * align && size <= ((size_t)1 << 18);
+}
+
+/* The class of such a request: that of 2^k (k = 6..18), where 64 bytes is
+ * class 5 and from 128 bytes the classes run two per doubling. */
+static inline unsigned ta_aligned_power_of_two_class(size_t align, size_t size) {
+  size_t n = size > align ? size : align;
+  unsigned k = 64u - (unsigned)__builtin_clzll((unsigned long long)(n - 1));
+  return k == 6 ? 5u : 2u * k - 6u;
+}
+
 /* The alignment every class's blocks have (every class size is a multiple of
  * it; size_class_test checks). */
 #define TA_CLASS_MIN_ALIGN 8

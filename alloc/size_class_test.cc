@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "alloc/segment.h"
@@ -45,6 +46,28 @@ TEST(SizeClass, SizeToClassMatchesSearchForEverySize) {
   for (size_t size = 0; size <= TA_CLASS_MAX_SIZE; size++) {
     ASSERT_EQ(ta_size_to_class(size), SearchClass(size)) << "size " << size;
   }
+}
+
+// Over-aligned requests of a power-of-two class take it from a formula
+// (ta_aligned_power_of_two_class): for every alignment and size it covers, it
+// must be the smallest class that holds the size and has the alignment; just
+// outside what it covers (alignments 32 and twice the header's, sizes past
+// 32 * align or 256 KiB, alignments not a power of two) it must not apply.
+TEST(SizeClass, AlignedPowerOfTwoClassMatchesSearch) {
+  for (size_t align = 64; align <= TA_SEGMENT_HEADER_ALIGN; align *= 2) {
+    size_t max = std::min(32 * align, (size_t)1 << 18);
+    for (size_t size = 0; size <= max; size++) {
+      ASSERT_TRUE(ta_aligned_class_is_power_of_two(align, size)) << align << " " << size;
+      unsigned search = SearchClass(size);
+      while (!ta_class_has_align(search, align)) search++;
+      ASSERT_EQ(ta_aligned_power_of_two_class(align, size), search) << align << " " << size;
+    }
+    EXPECT_FALSE(ta_aligned_class_is_power_of_two(align, max + 1)) << align;
+    EXPECT_FALSE(ta_aligned_class_is_power_of_two(align + 32, 64)) << align;
+  }
+  EXPECT_FALSE(ta_aligned_class_is_power_of_two(32, 64));
+  EXPECT_FALSE(ta_aligned_class_is_power_of_two(2 * TA_SEGMENT_HEADER_ALIGN, 64));
+  EXPECT_FALSE(ta_aligned_class_is_power_of_two(0, 64));
 }
 
 // malloc's classes: the smallest whose blocks are all 16-aligned.
