@@ -276,7 +276,7 @@ static inline bool ta_class_has_align(unsigned cls, size_t align) {
 }
 
 /* The classes whose blocks are all aligned to 64 bytes or more are the
- * powers of two from 64 bytes and the 45 * 2^j from 1440 bytes, each aligned
+ * powers of two from 64 bytes and the 45 * 2^j from 2880 bytes, each aligned
  * to its power-of-two factor (up to the header's alignment). A request
  * aligned to a power of two from 64 bytes to the header's alignment, of at
  * most 32 times that and 256 KiB, is thus served by the smallest power of two

@@ -235,9 +235,9 @@ TEST(Malloc, AlignedFamily) {
   EXPECT_EQ(errno, ENOMEM);
 }
 
-// Aligned requests take a class from a formula where they can (segment.h):
-// it must be the class the own API's search picks for the same layout, and
-// aligned. The second of each pair comes from a page that has blocks: the
+// Aligned requests take a class from a formula where they can (segment.h,
+// checked against the class search in size_class_test): it must be the class
+// the own API picks for the same layout, and aligned. The second of each pair comes from a page that has blocks: the
 // fast path's pop. Every size up to 1100 bytes, then sizes around each power
 // of two and around 32 times the alignment, where the formula stops.
 TEST(Malloc, AlignedBlocksTakeTheClassTheOwnApiPicks) {
