@@ -94,6 +94,11 @@ static inline bool ta_page_block_fits(const ta_page_t *page, uintptr_t addr, siz
   return ta_page_is_block_start(page, addr) && size <= page->block_size;
 }
 
+/* ta_page_block_fits for a page of the calling thread's heap. */
+static inline bool ta_page_owned_block_fits(const ta_page_t *page, uintptr_t addr, size_t size) {
+  return ta_page_is_owned_block_start(page, addr) && size <= page->block_size;
+}
+
 /* The rest of a free of a block start of the heap's own segment, with a
  * layout its page and alignment allow: if the mark shows no sign of a
  * double free, a push (a huge block's is undone by ta_heap_page_after_free,
@@ -119,11 +124,13 @@ static inline void ta_heap_free_owned(ta_heap_t *heap, ta_segment_t *segment, ta
  * interior pointers, blocks aligned past a chunk) to the slow path. */
 void ta_heap_free_mapped(ta_heap_t *heap, void *ptr, size_t size, size_t align);
 
-/* ta_heap_free on a heap that is not NULL. The fast path: a block of one of
- * the heap's hinted segments (no map lookup, no owner test), freed at its
- * start with a plausible layout. Everything else takes the segment map
- * path. */
-static inline void ta_heap_free_inline(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
+/* The fast path of ta_heap_free on a heap that is not NULL: a block of one
+ * of the heap's hinted segments (no map lookup, no owner test), freed at its
+ * start with a plausible layout. Returns false, having done nothing, for
+ * everything else, which the caller hands to the segment map path: its own
+ * call (ta_free's takes the pointer alone), so that no argument is moved
+ * into place for it before the fast path's tests. */
+static inline bool ta_heap_free_hinted(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
   uintptr_t addr = (uintptr_t)ptr;
   size_t size = layout.size;
   size_t align = layout.align;
@@ -132,12 +139,18 @@ static inline void ta_heap_free_inline(ta_heap_t *heap, void *ptr, ta_layout_t l
                 ta_free_align_fits(addr, align))) {
     ta_segment_t *segment = (ta_segment_t *)base;
     ta_page_t *page = ta_segment_page_at(segment, addr);
-    if (TA_LIKELY(ta_page_block_fits(page, addr, size))) {
+    if (TA_LIKELY(ta_page_owned_block_fits(page, addr, size))) {
       ta_heap_free_owned(heap, segment, page, (ta_block_t *)ptr, size, align);
-      return;
+      return true;
     }
   }
-  ta_heap_free_mapped(heap, ptr, size, align);
+  return false;
+}
+
+/* ta_heap_free on a heap that is not NULL. */
+static inline void ta_heap_free_inline(ta_heap_t *heap, void *ptr, ta_layout_t layout) {
+  if (TA_LIKELY(ta_heap_free_hinted(heap, ptr, layout))) return;
+  ta_heap_free_mapped(heap, ptr, layout.size, layout.align);
 }
 
 #ifdef __cplusplus

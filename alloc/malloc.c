@@ -55,12 +55,19 @@ void *ta_calloc(size_t count, size_t size) {
   return p;
 }
 
+/* What the fast path of ta_free leaves: the segment map path. The pointer
+ * alone, so that ta_free keeps it where it came in. */
+TA_NOINLINE static void free_mapped(void *ptr) {
+  ta_heap_free_mapped(ta_thread_heap_or_none(), ptr, 0, 1);
+}
+
 /* Keeps errno without saving it: the OS calls a free may make (returning
  * memory) keep it themselves (the platform layer). */
 void ta_free(void *ptr) {
   /* ta_no_heap owns no block: a thread without a heap takes the remote or
    * the slow path, which know it. */
-  ta_heap_free_inline(ta_thread_heap_or_none(), ptr, (ta_layout_t){0, 1});
+  if (TA_LIKELY(ta_heap_free_hinted(ta_thread_heap_or_none(), ptr, (ta_layout_t){0, 1}))) return;
+  free_mapped(ptr);
 }
 
 void *ta_realloc(void *ptr, size_t size) {

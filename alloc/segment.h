@@ -87,15 +87,19 @@ typedef struct ta_page {
    * that the page needs a look after it (emptied, full, holes), with one
    * test and no second load. */
   int32_t used_word;
+  /* Bytes of the area carved into blocks so far (see carved_blocks). */
+  TA_ATOMIC(uint32_t) carved_bytes;
   /* Blocks carved so far (lazily), the bound of a valid block index:
-   * carved_bytes in blocks. Atomic because frees through other heaps read
-   * it while the owner may be carving more. */
-  TA_ATOMIC(uint32_t) carved_blocks;
+   * carved_bytes in blocks. Frees through other heaps read it (with
+   * __atomic_load_n) while the owner may be carving more (__atomic_store_n);
+   * the owner's free fast path reads it plainly, which no write of another
+   * thread can race: a plain field, not _Atomic, so that the compiler folds
+   * that read into the comparison (GCC does not fold an atomic load), and
+   * 64-bit, as block_size is, so that no load widens it first. */
+  uint64_t carved_blocks;
   /* 64-bit: the free fast path compares it with the layout's size straight
    * from memory, with no load to widen it first. */
   uint64_t block_size;
-  /* Bytes of the area carved into blocks so far (see carved_blocks). */
-  TA_ATOMIC(uint32_t) carved_bytes;
   uint8_t size_class;
   bool in_use; /* serving a class (or a huge block) */
   /* TA_PAGE_* bits: any of them sends a local free to the slow path after
@@ -402,9 +406,8 @@ static inline uint32_t ta_page_carved_bytes(const ta_page_t *page) {
  * page's block size counts as 1 here (see ta_huge_alloc). */
 static inline void ta_page_set_carved_bytes(ta_page_t *page, uint32_t bytes) {
   atomic_store_explicit(&page->carved_bytes, bytes, memory_order_relaxed);
-  atomic_store_explicit(&page->carved_blocks,
-                        (uint32_t)ta_page_block_index(page, (uintptr_t)page->area + bytes),
-                        memory_order_relaxed);
+  __atomic_store_n(&page->carved_blocks, ta_page_block_index(page, (uintptr_t)page->area + bytes),
+                   __ATOMIC_RELAXED);
 }
 
 /* Sets block_size and block_multiplier; block_size > 0, and its power of
@@ -417,8 +420,13 @@ void ta_page_set_block_size(ta_page_t *page, uint32_t block_size);
  * nothing, so every test on them fails (a huge page: see
  * ta_page_carved_bytes). */
 static inline bool ta_page_is_block_start(const ta_page_t *page, uintptr_t addr) {
-  return ta_page_block_index(page, addr) <
-         atomic_load_explicit(&page->carved_blocks, memory_order_relaxed);
+  return ta_page_block_index(page, addr) < __atomic_load_n(&page->carved_blocks, __ATOMIC_RELAXED);
+}
+
+/* ta_page_is_block_start for the page's owner, the only thread that writes
+ * carved_blocks: a plain read, one instruction fewer on the fast path. */
+static inline bool ta_page_is_owned_block_start(const ta_page_t *page, uintptr_t addr) {
+  return ta_page_block_index(page, addr) < page->carved_blocks;
 }
 
 #ifdef __cplusplus
