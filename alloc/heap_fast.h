@@ -88,8 +88,10 @@ static inline bool ta_free_align_fits(uintptr_t addr, size_t align) {
 }
 
 /* Whether addr starts a block of the page that a layout of size fits: the
- * block test of every free path. Free pages carve nothing, so it also rules
- * them out; a huge block carves one while its owner holds it. */
+ * block test of every free path (the owner's fast path makes it with
+ * ta_page_owned_block_fits, which reads the carved count plainly). Free
+ * pages carve nothing, so it also rules them out; a huge block carves one
+ * while its owner holds it. */
 static inline bool ta_page_block_fits(const ta_page_t *page, uintptr_t addr, size_t size) {
   return ta_page_is_block_start(page, addr) && size <= page->block_size;
 }
