@@ -7,6 +7,8 @@
  * 69.1% and 69.8%. */
 #include "alloc/size_class.h"
 
+#include <stdbool.h>
+
 const uint32_t ta_class_size_table[TA_CLASS_COUNT] = {
     16,    24,    32,    40,    48,    64,     80,     96,     128,    176,    256,
     368,   512,   720,   1024,  1440,  2048,   2880,   4096,   5760,   8192,   11520,
@@ -48,9 +50,21 @@ const uint8_t ta_class16_slot_start[TA_CLASS_COUNT + 1] = {
     65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
 };
 
+/* Whether a page of page_bytes serves blocks of size: it holds
+ * TA_MIN_BLOCKS_PER_PAGE of them, or TA_FEW_BLOCKS_PER_PAGE that leave at
+ * most a sixteenth of it over. The smaller the page, the sooner all of its
+ * blocks are free and it serves any class again: where a program frees most
+ * blocks at random, a 512 KiB page of 16 KiB blocks keeps a survivor for
+ * good, a 64 KiB one often none. */
+static bool page_fits(size_t size, size_t page_bytes) {
+  size_t blocks = page_bytes / size;
+  return blocks >= TA_MIN_BLOCKS_PER_PAGE ||
+         (blocks >= TA_FEW_BLOCKS_PER_PAGE && page_bytes - blocks * size <= page_bytes / 16);
+}
+
 ta_page_kind_t ta_class_page_kind(unsigned cls) {
   size_t size = ta_class_size(cls);
-  if (size <= ((size_t)1 << TA_SMALL_PAGE_SHIFT) / TA_MIN_BLOCKS_PER_PAGE) return TA_PAGE_SMALL;
-  if (size <= ((size_t)1 << TA_MEDIUM_PAGE_SHIFT) / TA_MIN_BLOCKS_PER_PAGE) return TA_PAGE_MEDIUM;
+  if (page_fits(size, (size_t)1 << TA_SMALL_PAGE_SHIFT)) return TA_PAGE_SMALL;
+  if (page_fits(size, (size_t)1 << TA_MEDIUM_PAGE_SHIFT)) return TA_PAGE_MEDIUM;
   return TA_PAGE_LARGE;
 }

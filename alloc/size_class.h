@@ -17,9 +17,12 @@ extern "C" {
 
 #define TA_SMALL_PAGE_SHIFT 16  /* 64 KiB */
 #define TA_MEDIUM_PAGE_SHIFT 19 /* 512 KiB */
-/* A class is served by the smallest page kind that holds this many of its
- * blocks (so a page wastes at most an eighth of itself on the last block). */
+/* A class is served by the smallest page kind that holds TA_MIN_BLOCKS_PER_PAGE
+ * of its blocks (so a page wastes at most an eighth of itself on the last
+ * block), or TA_FEW_BLOCKS_PER_PAGE that waste at most a sixteenth: 16 KiB
+ * blocks on 64 KiB pages, 128 KiB ones on 512 KiB pages. */
 #define TA_MIN_BLOCKS_PER_PAGE 8
+#define TA_FEW_BLOCKS_PER_PAGE 4
 
 /* Page kinds, by the page size they use within a segment. */
 typedef enum ta_page_kind {
