@@ -128,8 +128,14 @@ static void page_retire(ta_heap_t *heap, ta_segment_t *segment, ta_page_t *page)
   queue_remove(heap, page);
   if (ta_segment_return_page(segment, page, ta_clock_ms())) {
     ta_segment_free(heap, segment);
-  } else if (!segment->in_free_list && segment->kind < TA_PAGE_LARGE) {
-    ta_list_push_back(&heap->free_segments[segment->kind], &segment->free_node);
+  } else if (segment->kind < TA_PAGE_LARGE) {
+    /* To the front: heap_new_page takes the first segment's pages, and the
+     * page just retired is still resident, while older free pages may have
+     * been purged (taking one faults it back in and leaves this one to be
+     * purged: frag 1 1 peaked 4% higher that way). */
+    ta_list_t *list = &heap->free_segments[segment->kind];
+    if (segment->in_free_list) ta_list_remove(list, &segment->free_node);
+    ta_list_push_front(list, &segment->free_node);
     segment->in_free_list = true;
   }
 }
